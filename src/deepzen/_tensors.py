@@ -1,0 +1,328 @@
+"""The one module that touches private PyTorch APIs (``torch._foreach_*``, ``torch._fused_*``).
+
+Optimizer math in deepzen is written once per algorithm as in-place operations over *lists* of
+tensors. The functions here run such a list operation either as one multi-tensor ``torch._foreach_*``
+call or, for a single tensor, as the plain tensor method (no list overhead). If PyTorch changes or drops
+a private API, this is the one file to fix.
+
+A scalar argument may be a Python number (same for every tensor) or a list with one value per tensor
+(for example a bias correction that depends on each parameter's own step count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Union
+
+import torch
+from torch import Tensor
+
+Tensors = list[Tensor]
+Scalar = Union[float, int]
+Scalars = Union[Scalar, Sequence[Scalar]]
+TensorsOrScalars = Union[Scalar, Sequence[Scalar], Tensors]
+
+#: Tensors with at least this many elements are updated one at a time (each op on the same tensor while
+#: it is in cache); smaller ones go through one multi-tensor call per op (less Python overhead).
+BIG_TENSOR_NUMEL = 1 << 16
+#: Elementwise algorithms update big tensors in flat chunks of this many elements, so temporaries stay
+#: small and in cache instead of fresh pages from the OS on every step.
+CHUNK_NUMEL = 1 << 15
+
+
+def _first(value):  # type: ignore[no-untyped-def]
+    """The value for a single tensor: the first entry of a per-tensor list, else the value itself."""
+    return value[0] if isinstance(value, (list, tuple)) else value
+
+
+def _as_list(value):  # type: ignore[no-untyped-def]
+    return list(value) if isinstance(value, tuple) else value
+
+
+# ----------------------------------------------------------------------------- in-place list ops
+def add_(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> None:
+    """xs += alpha * other."""
+    if len(xs) == 1:
+        xs[0].add_(_first(other), alpha=alpha)
+    elif isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
+        torch._foreach_add_(xs, _as_list(other), alpha=alpha)
+    else:
+        torch._foreach_add_(xs, _as_list(other) if alpha == 1 else _scale(other, alpha))
+
+
+def sub_(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> None:
+    """xs -= alpha * other."""
+    if len(xs) == 1:
+        xs[0].sub_(_first(other), alpha=alpha)
+    elif isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
+        torch._foreach_sub_(xs, _as_list(other), alpha=alpha)
+    else:
+        torch._foreach_sub_(xs, _as_list(other) if alpha == 1 else _scale(other, alpha))
+
+
+def _scale(values: Scalars, alpha: Scalar) -> Scalars:
+    if isinstance(values, (list, tuple)):
+        return [v * alpha for v in values]
+    return values * alpha
+
+
+def mul_(xs: Tensors, other: TensorsOrScalars) -> None:
+    """xs *= other (scalar, per-tensor scalars, or tensors)."""
+    if len(xs) == 1:
+        xs[0].mul_(_first(other))
+    else:
+        torch._foreach_mul_(xs, _as_list(other))
+
+
+def div_(xs: Tensors, other: TensorsOrScalars) -> None:
+    """xs /= other."""
+    if len(xs) == 1:
+        xs[0].div_(_first(other))
+    else:
+        torch._foreach_div_(xs, _as_list(other))
+
+
+def addcmul_(xs: Tensors, a: Tensors, b: Tensors, value: Scalars = 1) -> None:
+    """xs += value * a * b."""
+    if len(xs) == 1:
+        xs[0].addcmul_(a[0], b[0], value=_first(value))
+    else:
+        torch._foreach_addcmul_(xs, a, b, _as_list(value))
+
+
+def addcdiv_(xs: Tensors, a: Tensors, b: Tensors, value: Scalars = 1) -> None:
+    """xs += value * a / b."""
+    if len(xs) == 1:
+        xs[0].addcdiv_(a[0], b[0], value=_first(value))
+    else:
+        torch._foreach_addcdiv_(xs, a, b, _as_list(value))
+
+
+def lerp_(xs: Tensors, ends: Tensors, weight: Scalar) -> None:
+    """xs += weight * (ends - xs)."""
+    if len(xs) == 1:
+        xs[0].lerp_(ends[0], weight)
+    else:
+        torch._foreach_lerp_(xs, ends, weight)
+
+
+def maximum_(xs: Tensors, other: Tensors) -> None:
+    """xs = max(xs, other), elementwise."""
+    if len(xs) == 1:
+        torch.maximum(xs[0], other[0], out=xs[0])
+    else:
+        torch._foreach_maximum_(xs, other)
+
+
+def clamp_min_(xs: Tensors, low: Scalars) -> None:
+    """xs = max(xs, low)."""
+    if len(xs) == 1:
+        xs[0].clamp_min_(_first(low))
+    else:
+        torch._foreach_clamp_min_(xs, _as_list(low))
+
+
+def clamp_max_(xs: Tensors, high: Scalars) -> None:
+    """xs = min(xs, high)."""
+    if len(xs) == 1:
+        xs[0].clamp_max_(_first(high))
+    else:
+        torch._foreach_clamp_max_(xs, _as_list(high))
+
+
+def sqrt_(xs: Tensors) -> None:
+    """xs = sqrt(xs)."""
+    if len(xs) == 1:
+        xs[0].sqrt_()
+    else:
+        torch._foreach_sqrt_(xs)
+
+
+def abs_(xs: Tensors) -> None:
+    """xs = |xs|."""
+    if len(xs) == 1:
+        xs[0].abs_()
+    else:
+        torch._foreach_abs_(xs)
+
+
+def sign_(xs: Tensors) -> None:
+    """xs = sign(xs)."""
+    if len(xs) == 1:
+        xs[0].sign_()
+    else:
+        torch._foreach_sign_(xs)
+
+
+def neg_(xs: Tensors) -> None:
+    """xs = -xs."""
+    if len(xs) == 1:
+        xs[0].neg_()
+    else:
+        torch._foreach_neg_(xs)
+
+
+def reciprocal_(xs: Tensors) -> None:
+    """xs = 1 / xs."""
+    if len(xs) == 1:
+        xs[0].reciprocal_()
+    else:
+        torch._foreach_reciprocal_(xs)
+
+
+def copy_(xs: Tensors, src: Tensors) -> None:
+    """xs = src (values copied)."""
+    if len(xs) == 1:
+        xs[0].copy_(src[0])
+    else:
+        torch._foreach_copy_(xs, src)
+
+
+def zero_(xs: Tensors) -> None:
+    """xs = 0."""
+    if len(xs) == 1:
+        xs[0].zero_()
+    else:
+        torch._foreach_zero_(xs)
+
+
+# ----------------------------------------------------------------------------- out-of-place list ops
+def clone(xs: Tensors) -> Tensors:
+    """New tensors holding copies of xs."""
+    return [x.clone() for x in xs] if len(xs) == 1 else torch._foreach_mul(xs, 1)
+
+
+def mul(xs: Tensors, other: TensorsOrScalars) -> Tensors:
+    """New tensors xs * other."""
+    if len(xs) == 1:
+        return [torch.mul(xs[0], _first(other))]
+    return list(torch._foreach_mul(xs, _as_list(other)))
+
+
+def add(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> Tensors:
+    """New tensors xs + alpha * other."""
+    if len(xs) == 1:
+        return [torch.add(xs[0], _first(other), alpha=alpha)]
+    if isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
+        return list(torch._foreach_add(xs, _as_list(other), alpha=alpha))
+    return list(torch._foreach_add(xs, _as_list(other) if alpha == 1 else _scale(other, alpha)))
+
+
+def sqrt(xs: Tensors) -> Tensors:
+    """New tensors sqrt(xs)."""
+    return [torch.sqrt(xs[0])] if len(xs) == 1 else list(torch._foreach_sqrt(xs))
+
+
+def abs(xs: Tensors) -> Tensors:  # noqa: A001 - mirrors the torch name
+    """New tensors |xs|."""
+    return [torch.abs(xs[0])] if len(xs) == 1 else list(torch._foreach_abs(xs))
+
+
+def neg(xs: Tensors) -> Tensors:
+    """New tensors -xs."""
+    return [torch.neg(xs[0])] if len(xs) == 1 else list(torch._foreach_neg(xs))
+
+
+def norm(xs: Tensors) -> Tensors:
+    """The Euclidean norm of each tensor, as 0-d tensors."""
+    return [torch.linalg.vector_norm(xs[0])] if len(xs) == 1 else list(torch._foreach_norm(xs))
+
+
+# ----------------------------------------------------------------------------- grouping and layout
+def group_by_device_dtype(indices: Sequence[int], tensors: Sequence[Tensor]) -> dict[tuple, list[int]]:
+    """Positions of ``tensors`` grouped by (device, dtype): a multi-tensor call needs one of each."""
+    groups: dict[tuple, list[int]] = {}
+    for i in indices:
+        t = tensors[i]
+        groups.setdefault((t.device, t.dtype), []).append(i)
+    return groups
+
+
+def chunk_bounds(numel: int, chunk: int = CHUNK_NUMEL) -> Iterator[tuple[int, int]]:
+    """(start, stop) offsets that cover ``numel`` flat elements in pieces of at most ``chunk``."""
+    for start in range(0, numel, chunk):
+        yield start, min(start + chunk, numel)
+
+
+def flat_view(t: Tensor) -> Tensor:
+    """A 1-D view sharing memory with ``t`` (``t`` must be contiguous)."""
+    return t.view(-1)
+
+
+# ----------------------------------------------------------------------------- fused kernels
+def fused_supported(tensors: Sequence[Tensor]) -> bool:
+    """Whether torch's fused optimizer kernels accept these tensors (CPU or CUDA, float types, dense)."""
+    return all(
+        t.device.type in ("cpu", "cuda")
+        and t.dtype in (torch.float64, torch.float32, torch.float16, torch.bfloat16)
+        and not t.is_sparse
+        for t in tensors
+    )
+
+
+def fused_adam_(
+    params: Tensors,
+    grads: Tensors,
+    exp_avgs: Tensors,
+    exp_avg_sqs: Tensors,
+    max_exp_avg_sqs: Tensors,
+    steps: Tensors,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    weight_decay: float,
+    eps: float,
+    amsgrad: bool,
+    maximize: bool,
+    decoupled: bool,
+) -> None:
+    """torch's fused Adam / AdamW kernel; ``steps`` must already be incremented."""
+    kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
+    kernel(
+        params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
+        lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,
+        amsgrad=amsgrad, maximize=maximize, grad_scale=None, found_inf=None,
+    )
+
+
+def fused_sgd_(
+    params: Tensors,
+    grads: Tensors,
+    momentum_buffers: Tensors,
+    *,
+    lr: float,
+    weight_decay: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+    maximize: bool,
+    is_first_step: bool,
+) -> None:
+    """torch's fused SGD kernel (plain, momentum, Nesterov)."""
+    torch._fused_sgd_(
+        params, grads, momentum_buffers if momentum else [],
+        weight_decay=weight_decay, momentum=momentum, lr=lr, dampening=dampening,
+        nesterov=nesterov, maximize=maximize, is_first_step=is_first_step,
+        grad_scale=None, found_inf=None,
+    )
+
+
+def fused_adagrad_(
+    params: Tensors,
+    grads: Tensors,
+    state_sums: Tensors,
+    steps: Tensors,
+    *,
+    lr: float,
+    lr_decay: float,
+    weight_decay: float,
+    eps: float,
+    maximize: bool,
+) -> None:
+    """torch's fused Adagrad kernel; ``steps`` must already be incremented."""
+    torch._fused_adagrad_(
+        params, grads, state_sums, steps,
+        lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize,
+        grad_scale=None, found_inf=None,
+    )

@@ -1,0 +1,212 @@
+"""The base class every deepzen optimizer derives from.
+
+It keeps the rules of ``../shared/OPTIMIZERS.md`` in one place so each algorithm file holds only its
+math:
+
+- hyperparameters live in ``param_groups``; every group (also one added later with
+  ``add_param_group``) is validated by the subclass's :meth:`Optimizer._check_group`;
+- all per-parameter state, the step count included, lives in ``self.state[p]``; the step count is per
+  parameter (a parameter that first gets a gradient at step 50 starts at t = 1);
+- ``p.grad`` is never modified (``maximize`` negates a copy);
+- ``step(closure)`` evaluates the closure under ``torch.enable_grad()`` and returns its loss;
+- complex parameters are updated as ``torch.view_as_real`` pairs.
+
+Each step, a group's parameters are split by (device, dtype) and by size: small tensors are updated
+together through multi-tensor calls, big ones one at a time, and for elementwise algorithms
+(``elementwise = True``) big ones in flat chunks so temporaries stay in cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from deepzen import _tensors as T
+
+
+@dataclass
+class Batch:
+    """Parameters of one group updated together by one call of an algorithm's ``_update``.
+
+    Attributes:
+        params: the parameters (or flat chunks of them), updated in place.
+        grads: their gradients (never modified in place; ``maximize`` already applied).
+        state: per-parameter buffers shaped like the parameters, by state key (``exp_avg`` ...).
+        steps: each parameter's step count t, already counting this step (1 on its first step).
+        step_tensors: the 0-d ``state["step"]`` tensors behind ``steps`` (for torch's fused kernels).
+        states: the full ``self.state[p]`` dicts, for non-tensor state an algorithm keeps.
+    """
+
+    params: list[Tensor]
+    grads: list[Tensor]
+    state: dict[str, list[Tensor]]
+    steps: list[float]
+    step_tensors: list[Tensor] = field(default_factory=list)
+    states: list[dict[str, Any]] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> list[Tensor]:
+        return self.state[key]
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def select(self, positions: Iterable[int]) -> Batch:
+        """A batch of the entries at ``positions``."""
+        pos = list(positions)
+        return Batch(
+            params=[self.params[i] for i in pos],
+            grads=[self.grads[i] for i in pos],
+            state={k: [v[i] for i in pos] for k, v in self.state.items()},
+            steps=[self.steps[i] for i in pos],
+            step_tensors=[self.step_tensors[i] for i in pos] if self.step_tensors else [],
+            states=[self.states[i] for i in pos] if self.states else [],
+        )
+
+    def chunks(self) -> Iterator[Batch]:
+        """Single-parameter batches over flat chunks of this one-parameter batch."""
+        (p,) = self.params
+        flat = [T.flat_view(p), T.flat_view(self.grads[0].contiguous())]
+        bufs = {k: T.flat_view(v[0]) for k, v in self.state.items()}
+        for start, stop in T.chunk_bounds(p.numel()):
+            yield Batch(
+                params=[flat[0][start:stop]],
+                grads=[flat[1][start:stop]],
+                state={k: [b[start:stop]] for k, b in bufs.items()},
+                steps=self.steps,
+                step_tensors=self.step_tensors,
+                states=self.states,
+            )
+
+
+class Optimizer(torch.optim.Optimizer):
+    """Base of deepzen's optimizers: a ``torch.optim.Optimizer`` with validated groups, per-parameter
+    step counts, closure handling and size-aware multi-tensor dispatch.
+
+    Subclasses define:
+
+    - ``_check_group(group)``: raise ``ValueError`` for bad hyperparameters (see ``_checks``);
+    - ``_init_state(p, group)``: the buffers a new parameter needs, each shaped like ``p``;
+    - ``_update(group, batch, loss)``: the in-place update of one :class:`Batch`, written with
+      ``deepzen._tensors`` list ops.
+
+    Class attributes: ``elementwise`` (the update treats every element independently, so big tensors
+    may be chunked; False for per-tensor norms as in LAMB and LARS) and ``needs_loss`` (the closure
+    is required, as in Eve).
+    """
+
+    elementwise: bool = True
+    needs_loss: bool = False
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        defaults.setdefault("maximize", False)
+        super().__init__(params, defaults)
+
+    # ------------------------------------------------------------------ hyperparameters
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group (filled from the defaults), validating its hyperparameters."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        try:
+            self._check_group(group)
+        except ValueError:
+            self.param_groups.pop()
+            raise
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raise ``ValueError`` naming a bad hyperparameter in ``group``."""
+
+    # ------------------------------------------------------------------ state
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state a parameter starts with (buffers shaped like ``p``)."""
+        return {}
+
+    # ------------------------------------------------------------------ the step
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+        """Perform one optimization step; returns the closure's loss (``None`` without a closure)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        elif self.needs_loss:
+            raise ValueError(
+                f"{type(self).__name__} needs the loss every step: call step(closure) with a closure "
+                "that computes the loss and its gradients"
+            )
+        loss_value = None if loss is None else float(loss)
+        self._before_step(loss_value)
+        for group in self.param_groups:
+            batch = self._gather(group)
+            if batch is not None:
+                self._dispatch(group, batch, loss_value)
+        return loss
+
+    def _before_step(self, loss: float | None) -> None:
+        """Hook run once per step before any group is updated (Eve's global loss ratio)."""
+
+    def _gather(self, group: dict[str, Any]) -> Batch | None:
+        """Collect the group's parameters that have a gradient, initializing new state, counting steps."""
+        params, grads, states = [], [], []
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if p.grad.is_sparse:
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            state = self.state[p]
+            value, grad = (torch.view_as_real(p), torch.view_as_real(p.grad)) if p.is_complex() else (p, p.grad)
+            if not state:
+                state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+                state.update(self._init_state(value, group))
+            params.append(value)
+            grads.append(grad)
+            states.append(state)
+        if not params:
+            return None
+        step_tensors = [s["step"] for s in states]
+        T.add_(step_tensors, 1)
+        if group["maximize"]:
+            grads = T.neg(grads)
+        # Buffers shaped like their parameter travel with it (and are chunked with it); other state
+        # (scalars, flags) stays reachable through ``Batch.states``.
+        keys = [k for k, v in states[0].items()
+                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape]
+        return Batch(
+            params=params,
+            grads=grads,
+            state={k: [s[k] for s in states] for k in keys},
+            steps=[float(s) for s in step_tensors],
+            step_tensors=step_tensors,
+            states=states,
+        )
+
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """Split by (device, dtype) and size, then run ``_update`` on each part."""
+        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
+            small = [i for i in positions if batch.params[i].numel() < T.BIG_TENSOR_NUMEL]
+            if small:
+                self._update(group, batch.select(small), loss)
+            for i in positions:
+                if batch.params[i].numel() < T.BIG_TENSOR_NUMEL:
+                    continue
+                single = batch.select([i])
+                if self.elementwise and _all_contiguous(single):
+                    for piece in single.chunks():
+                        self._update(group, piece, loss)
+                else:
+                    self._update(group, single, loss)
+
+    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        raise NotImplementedError
+
+
+def _all_contiguous(batch: Batch) -> bool:
+    return batch.params[0].is_contiguous() and all(v[0].is_contiguous() for v in batch.state.values())
+
+
+def zeros_like(p: Tensor) -> Tensor:
+    """A zero buffer shaped like ``p``, contiguous (so big ones can be chunked)."""
+    return torch.zeros_like(p, memory_format=torch.contiguous_format)

@@ -1,0 +1,59 @@
+"""The table of optimizers by registry name: where each class lives and a one-line description.
+
+Classes are imported on first use, so listing names stays cheap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any
+
+import torch
+
+#: name -> (module under deepzen.optim, class name, one-line description)
+REGISTRY: dict[str, tuple[str, str, str]] = {
+    "sgd": ("sgd", "SGD", "stochastic gradient descent, optional coupled L2 decay (Robbins & Monro 1951)"),
+    "momentum": ("sgd", "Momentum", "SGD with heavy-ball momentum (Polyak 1964)"),
+    "nag": ("sgd", "NAG", "SGD with Nesterov accelerated gradient (Nesterov 1983; Sutskever et al. 2013)"),
+    "adagrad": ("adagrad", "Adagrad", "per-coordinate lr from the sum of squared gradients (Duchi et al. 2011)"),
+    "adadelta": ("adadelta", "Adadelta", "unit-corrected running averages, no global lr (Zeiler 2012)"),
+    "rmsprop": ("rmsprop", "RMSProp", "lr divided by a running RMS of gradients (Tieleman & Hinton 2012)"),
+    "adam": ("adam", "Adam", "bias-corrected first and second moments (Kingma & Ba 2015)"),
+    "adamw": ("adam", "AdamW", "Adam with decoupled weight decay (Loshchilov & Hutter 2019)"),
+    "amsgrad": ("adam", "AMSGrad", "Adam with a non-decreasing second moment (Reddi et al. 2018)"),
+    "nadam": ("nadam", "NAdam", "Adam with Nesterov momentum and a momentum schedule (Dozat 2016)"),
+    "adamax": ("adamax", "AdaMax", "Adam with an infinity-norm second moment (Kingma & Ba 2015, sec. 7.1)"),
+    "radam": ("radam", "RAdam", "Adam with a rectified variance warm-up (Liu et al. 2020)"),
+    "adabound": ("adabound", "AdaBound", "Adam with step sizes clipped to bounds converging to SGD (Luo et al. 2019)"),
+    "amsbound": ("adabound", "AMSBound", "AMSGrad with AdaBound's dynamic bounds (Luo et al. 2019)"),
+    "ranger": ("ranger", "Ranger", "RAdam inside Lookahead, optional gradient centralization (Wright 2019)"),
+    "lamb": ("lamb", "LAMB", "Adam step scaled by a layer-wise trust ratio (You et al. 2020)"),
+    "lars": ("lars", "LARS", "momentum SGD with a layer-wise trust ratio (You et al. 2017)"),
+    "yogi": ("yogi", "Yogi", "Adam with an additive, sign-controlled second moment (Zaheer et al. 2018)"),
+    "qhadam": ("qhadam", "QHAdam", "quasi-hyperbolic Adam: averages of plain and momentum steps (Ma & Yarats 2019)"),
+    "eve": ("eve", "Eve", "Adam scaled by the relative change of the loss (Hayashi et al. 2016)"),
+    "adopt": ("adopt", "ADOPT", "Adam-like with the second moment taken before the current gradient (Taniguchi et al. 2024)"),
+    "ladopt": ("lookahead", "LADOPT", "Lookahead around ADOPT (deepzen's reading of the name LADOPT)"),
+}
+
+
+def available() -> dict[str, str]:
+    """Registry names with their one-line descriptions."""
+    return {name: desc for name, (_, _, desc) in REGISTRY.items()}
+
+
+def get_class(name: str) -> type[torch.optim.Optimizer]:
+    """The optimizer class registered under ``name`` (case-insensitive)."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in REGISTRY:
+        close = difflib.get_close_matches(str(key), REGISTRY, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"unknown optimizer {name!r}{hint} Available: {', '.join(REGISTRY)}")
+    module, cls, _ = REGISTRY[key]
+    return getattr(importlib.import_module(f"deepzen.optim.{module}"), cls)
+
+
+def create(name: str, params: Any, **hparams: Any) -> torch.optim.Optimizer:
+    """Build the optimizer registered under ``name`` over ``params`` with hyperparameters ``hparams``."""
+    return get_class(name)(params, **hparams)

@@ -1,0 +1,163 @@
+"""Adam, AdamW and AMSGrad: one algorithm, three named forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import Tensor
+
+from deepzen import _tensors as T
+from deepzen.optim import _checks as C
+from deepzen.optim._base import Batch, Optimizer, zeros_like
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, ICLR 2015, arXiv:1412.6980), with optional AMSGrad and decoupled decay.
+
+    Algorithm (t counted per parameter)::
+
+        g  = ∇f(θ) + λθ                      (coupled L2; with decoupled=True: θ ← θ(1 − ηλ) instead)
+        m  ← β1·m + (1 − β1)·g               (Alg. 1, first moment)
+        v  ← β2·v + (1 − β2)·g²              (Alg. 1, second moment)
+        v̂max ← max(v̂max, v)                  (amsgrad=True only: Reddi et al. 2018)
+        θ  ← θ − η·(m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
+
+    Defaults: η = 1e-3, (β1, β2) = (0.9, 0.999), ε = 1e-8, λ = 0 (the paper's).
+
+    Where libraries differ: ε is added after the square root of the bias-corrected v (the paper's
+    Algorithm 1; torch and Keras agree, optax's ``eps_root`` puts one inside). With ``amsgrad`` the
+    maximum is taken of the raw v and then bias-corrected (torch's form); see :class:`AMSGrad`.
+
+    Arguments:
+        params: parameters or parameter groups.
+        lr: learning rate η.
+        betas: (β1, β2) decay rates of the moment estimates.
+        eps: ε added to the denominator.
+        weight_decay: λ; coupled L2 (added to the gradient) unless ``decoupled``.
+        amsgrad: keep the running maximum of v (state ``max_exp_avg_sq``).
+        decoupled: decay the weights directly by ηλ (AdamW) instead of adding λθ to the gradient.
+        maximize: ascend instead of descend.
+        fused: use torch's fused kernel (same math, one memory pass); ``None`` = wherever supported.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        *,
+        amsgrad: bool = False,
+        decoupled: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        decoupled=decoupled, maximize=maximize, fused=fused)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        C.check_lr(group["lr"])
+        C.check_betas(group["betas"])
+        C.check_eps(group["eps"])
+        C.check_weight_decay(group["weight_decay"])
+        for flag in ("amsgrad", "decoupled", "maximize"):
+            C.check_flag(flag, group[flag])
+        if group["fused"] is not None:
+            C.check_flag("fused", group["fused"])
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(p)
+        return state
+
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        use_fused = group["fused"]
+        if use_fused is None:
+            use_fused = T.fused_supported(batch.params)
+        if not use_fused:
+            super()._dispatch(group, batch, loss)
+            return
+        beta1, beta2 = group["betas"]
+        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
+            part = batch.select(positions)
+            # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+            T.fused_adam_(
+                part.params, part.grads, part["exp_avg"], part["exp_avg_sq"],
+                part["max_exp_avg_sq"] if group["amsgrad"] else [], part.step_tensors,
+                lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+                eps=group["eps"], amsgrad=group["amsgrad"], maximize=False, decoupled=group["decoupled"],
+            )
+
+    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        params, grads = batch.params, batch.grads
+        if wd and group["decoupled"]:
+            T.mul_(params, 1 - lr * wd)                                  # AdamW: θ ← θ(1 − ηλ)
+        elif wd:
+            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
+        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
+        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
+        v = batch["exp_avg_sq"]
+        if group["amsgrad"]:
+            T.maximum_(batch["max_exp_avg_sq"], v)                       # v̂max ← max(v̂max, v)
+            v = batch["max_exp_avg_sq"]
+        bc1 = [1 - beta1**t for t in batch.steps]
+        bc2_sqrt = [(1 - beta2**t) ** 0.5 for t in batch.steps]
+        denom = T.sqrt(v)                                                # √v / √(1 − β2ᵗ) + ε
+        T.div_(denom, bc2_sqrt)
+        T.add_(denom, eps)
+        T.addcdiv_(params, batch["exp_avg"], denom, [-lr / b for b in bc1])  # θ −= η m̂ / denom
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, ICLR 2019, arXiv:1711.05101): Adam with decoupled weight decay.
+
+    ``θ ← θ(1 − ηλ)`` before the Adam step, instead of adding λθ to the gradient. The paper writes the
+    decay as ``η_t λ θ`` with η_t the schedule multiplier; like torch and Keras we multiply by the
+    learning rate, so λ is relative to η. Defaults: η = 1e-3, (0.9, 0.999), ε = 1e-8, λ = 1e-2.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        *,
+        amsgrad: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=amsgrad, decoupled=True,
+                         maximize=maximize, fused=fused)
+
+
+class AMSGrad(Adam):
+    r"""AMSGrad (Reddi, Kale, Kumar, ICLR 2018): Adam whose second moment never decreases.
+
+    ``v̂max ← max(v̂max, v)`` and the step uses v̂max in place of v. Reddi et al.'s Algorithm 2 has no
+    bias correction; like torch and Keras we keep Adam's (maximum of the raw v, then divided by
+    1 − β2ᵗ), which changes only the first steps and matches the fused kernel. Defaults as Adam.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        *,
+        decoupled: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad=True, decoupled=decoupled,
+                         maximize=maximize, fused=fused)
+
