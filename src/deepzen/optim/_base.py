@@ -173,7 +173,8 @@ class Optimizer(torch.optim.Optimizer):
         # Buffers shaped like their parameter travel with it (and are chunked with it); other state
         # (scalars, flags) stays reachable through ``Batch.states``.
         keys = [k for k, v in states[0].items()
-                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape]
+                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape
+                and all(k in s for s in states)]
         return Batch(
             params=params,
             grads=grads,

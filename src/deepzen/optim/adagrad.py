@@ -1,0 +1,100 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from deepzen import _tensors as T
+from deepzen.optim import _checks as C
+from deepzen.optim._base import Batch, Optimizer
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi, Hazan, Singer, JMLR 2011), diagonal form.
+
+    Algorithm (t counted per parameter)::
+
+        g   = ∇f(θ) + λθ                    (coupled L2 weight decay)
+        G   ← G + g²                        (sum of squared gradients, G₀ = initial_accumulator_value)
+        η_t = η / (1 + (t − 1)·lr_decay)    (torch's optional decay; 0 = the paper's constant η)
+        θ   ← θ − η_t · g / (√G + ε)        (the paper's δ is our ε, outside the square root)
+
+    Defaults: η = 1e-2, G₀ = 0 (the paper's and torch's), ε = 1e-10 (torch's), λ = 0, lr_decay = 0.
+
+    Where libraries differ: Keras and optax start the accumulator at 0.1 (``initial_accumulator_value
+    =0.1``) and Keras uses ε = 1e-7; the ε placement (outside the square root) is the same in torch,
+    Keras and the paper.
+
+    Arguments:
+        params: parameters or parameter groups.
+        lr: learning rate η.
+        lr_decay: η_t = η / (1 + (t − 1)·lr_decay), ≥ 0.
+        weight_decay: λ, coupled L2 (added to the gradient).
+        initial_accumulator_value: G₀ ≥ 0.
+        eps: ε added to √G.
+        maximize: ascend instead of descend.
+        fused: use torch's fused kernel (same math, one memory pass); ``None`` = wherever supported.
+
+    State: ``sum`` (G).
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize,
+                        fused=fused)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        C.check_lr(group["lr"])
+        C.check_range("lr_decay", group["lr_decay"], 0.0)
+        C.check_weight_decay(group["weight_decay"])
+        C.check_range("initial_accumulator_value", group["initial_accumulator_value"], 0.0)
+        C.check_eps(group["eps"])
+        C.check_flag("maximize", group["maximize"])
+        if group["fused"] is not None:
+            C.check_flag("fused", group["fused"])
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        initial = group["initial_accumulator_value"]
+        return {"sum": torch.full_like(p, initial, memory_format=torch.contiguous_format)}
+
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        use_fused = group["fused"]
+        if use_fused is None:
+            use_fused = T.fused_supported(batch.params)
+        if not use_fused:
+            super()._dispatch(group, batch, loss)
+            return
+        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
+            part = batch.select(positions)
+            # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+            T.fused_adagrad_(
+                part.params, part.grads, part["sum"], part.step_tensors,
+                lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                eps=group["eps"], maximize=False,
+            )
+
+    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        params, grads = batch.params, batch.grads
+        if wd:
+            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        T.addcmul_(batch["sum"], grads, grads)                           # G ← G + g²
+        std = T.sqrt(batch["sum"])                                       # √G + ε
+        T.add_(std, eps)
+        step_sizes = [-lr / (1 + (t - 1) * lr_decay) for t in batch.steps]
+        T.addcdiv_(params, grads, std, step_sizes)                       # θ ← θ − η_t g / (√G + ε)

@@ -1,0 +1,204 @@
+"""SGD, heavy-ball momentum and Nesterov momentum: one algorithm, three named forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from deepzen import _tensors as T
+from deepzen.optim import _checks as C
+from deepzen.optim._base import Batch, Optimizer, zeros_like
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (Robbins & Monro 1951) with optional momentum (Polyak 1964) and
+    Nesterov momentum (Nesterov 1983; Sutskever, Martens, Dahl, Hinton, ICML 2013).
+
+    Algorithm (torch's form, the default; t counted per parameter)::
+
+        g  = ∇f(θ) + λθ                       (coupled L2 weight decay)
+        b  ← g                     if t = 1   (a new buffer starts at the gradient)
+        b  ← μ·b + (1 − τ)·g       otherwise  (heavy ball, dampening τ)
+        d  = g + μ·b               if nesterov, else d = b   (d = g when μ = 0)
+        θ  ← θ − η·d
+
+    With ``lr_in_buffer=True`` the buffer holds the step itself (the form of Sutskever et al. 2013,
+    Keras and the LARS paper)::
+
+        v  ← −η·g                  if t = 1
+        v  ← μ·v − η(1 − τ)·g      otherwise
+        θ  ← θ + v                 (nesterov: θ ← θ − η·g + μ·v)
+
+    The two forms are the same sequence of iterates (v = −η·b) while η is constant. They differ when η
+    changes (a schedule): torch's form applies the new η to the whole buffer at once, the other lets a
+    change of η enter the velocity gradually. Do not switch ``lr_in_buffer`` during training.
+
+    Defaults: η = 1e-2 (Keras's; the papers give none, torch uses 1e-3), μ = 0, τ = 0, λ = 0.
+
+    Arguments:
+        params: parameters or parameter groups.
+        lr: learning rate η.
+        momentum: μ in [0, 1); 0 is plain SGD.
+        dampening: τ in [0, 1], scales the gradient's share of the buffer by 1 − τ.
+        weight_decay: λ, coupled L2 (added to the gradient).
+        nesterov: Nesterov momentum; needs μ > 0 and τ = 0.
+        lr_in_buffer: keep η inside the buffer (see above).
+        maximize: ascend instead of descend.
+        fused: use torch's fused kernel (same math; torch's form only); ``None`` = wherever supported.
+
+    State: ``momentum_buffer`` (only when μ > 0).
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        lr_in_buffer: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, lr_in_buffer=lr_in_buffer, maximize=maximize, fused=fused)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        C.check_lr(group["lr"])
+        C.check_range("momentum", group["momentum"], 0.0, 1.0, high_open=True)
+        C.check_range("dampening", group["dampening"], 0.0, 1.0)
+        C.check_weight_decay(group["weight_decay"])
+        for flag in ("nesterov", "lr_in_buffer", "maximize"):
+            C.check_flag(flag, group[flag])
+        if group["fused"] is not None:
+            C.check_flag("fused", group["fused"])
+        if group["nesterov"] and group["momentum"] == 0:
+            raise ValueError("invalid momentum: 0; Nesterov momentum (nesterov=True) needs momentum in (0, 1)")
+        if group["nesterov"] and group["dampening"] != 0:
+            raise ValueError(f"invalid dampening: {group['dampening']!r}; Nesterov momentum (nesterov=True) "
+                             "requires dampening 0")
+        if group["fused"] and group["lr_in_buffer"]:
+            raise ValueError("invalid fused: True; torch's fused kernel keeps lr outside the buffer, so it "
+                             "needs lr_in_buffer=False (use fused=None or False)")
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"momentum_buffer": zeros_like(p)} if group["momentum"] else {}
+
+    def _gather(self, group: dict[str, Any]) -> Batch | None:
+        # A parameter whose state predates a switch from momentum 0 to μ > 0 gets a zero buffer here
+        # (its first momentum step is then b = (1 − τ)g rather than b = g).
+        if group["momentum"]:
+            for p in group["params"]:
+                state = self.state.get(p) if p.grad is not None else None
+                if state and "momentum_buffer" not in state:
+                    state["momentum_buffer"] = zeros_like(torch.view_as_real(p) if p.is_complex() else p)
+        return super()._gather(group)
+
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        use_fused = group["fused"]
+        if use_fused is None:
+            use_fused = not group["lr_in_buffer"] and T.fused_supported(batch.params)
+        if not use_fused:
+            super()._dispatch(group, batch, loss)
+            return
+        momentum = group["momentum"]
+        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
+            # The kernel's is_first_step (b = g) covers a whole call: split new buffers from old ones.
+            parts = _split_first_steps(positions, batch.steps) if momentum else [(positions, False)]
+            for part_positions, first in parts:
+                part = batch.select(part_positions)
+                # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+                T.fused_sgd_(
+                    part.params, part.grads, part["momentum_buffer"] if momentum else [],
+                    lr=group["lr"], weight_decay=group["weight_decay"], momentum=momentum,
+                    dampening=group["dampening"], nesterov=group["nesterov"], maximize=False,
+                    is_first_step=first,
+                )
+
+    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        params, grads = batch.params, batch.grads
+        if wd:
+            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        if not mu:
+            T.add_(params, grads, alpha=-lr)                             # θ ← θ − ηg
+            return
+        # torch's form: b scaled by 1 and applied with −η; lr in buffer: v = −η·b, applied with +1.
+        scale, apply = (-lr, 1.0) if group["lr_in_buffer"] else (1.0, -lr)
+        bufs = batch["momentum_buffer"]
+        T.mul_(bufs, mu)                                                 # b ← μb (a new buffer is 0)
+        for positions, first in _split_first_steps(range(len(batch)), batch.steps):
+            T.add_([bufs[i] for i in positions], [grads[i] for i in positions],
+                   alpha=scale if first else scale * (1 - tau))          # + (1 − τ)g; b = g at t = 1
+        if group["nesterov"]:
+            T.add_(params, grads, alpha=apply * scale)                   # θ ← θ − η(g + μb)
+            T.add_(params, bufs, alpha=apply * mu)
+        else:
+            T.add_(params, bufs, alpha=apply)                            # θ ← θ − ηb
+
+
+def _split_first_steps(positions: Any, steps: list[float]) -> list[tuple[list[int], bool]]:
+    """``positions`` split into (those on their first step, True) and (the rest, False), empty parts left out."""
+    first = [i for i in positions if steps[i] == 1]
+    if not first:
+        return [(list(positions), False)]
+    rest = [i for i in positions if steps[i] != 1]
+    return [(first, True), (rest, False)] if rest else [(first, True)]
+
+
+class Momentum(SGD):
+    r"""SGD with heavy-ball momentum (Polyak 1964; Sutskever et al., ICML 2013).
+
+    ``b ← μ·b + (1 − τ)·g`` (``b = g`` on a parameter's first step), ``θ ← θ − η·b``, with
+    g = ∇f(θ) + λθ. Defaults: η = 1e-2, μ = 0.9 (Sutskever et al.'s common value), τ = 0, λ = 0.
+    ``lr_in_buffer=True`` gives the form ``v ← μv − ηg; θ ← θ + v``; see :class:`SGD` for the
+    difference (only under a changing η).
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        momentum: float = 0.9,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        *,
+        lr_in_buffer: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov=False,
+                         lr_in_buffer=lr_in_buffer, maximize=maximize, fused=fused)
+
+
+class NAG(SGD):
+    r"""SGD with Nesterov accelerated gradient (Nesterov 1983; Sutskever et al., ICML 2013).
+
+    In the gradient-at-current-point form (Bengio, Boulanger-Lewandowski, Pascanu 2013; torch)::
+
+        b ← μ·b + g          (b = g on a parameter's first step)
+        θ ← θ − η·(g + μ·b)
+
+    with g = ∇f(θ) + λθ. Dampening must be 0 (any other value is a ``ValueError``). Defaults: η = 1e-2,
+    μ = 0.9, λ = 0. ``lr_in_buffer=True`` gives ``v ← μv − ηg; θ ← θ − ηg + μv``; see :class:`SGD`.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        *,
+        dampening: float = 0.0,
+        lr_in_buffer: bool = False,
+        maximize: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(params, lr, momentum, dampening, weight_decay, nesterov=True,
+                         lr_in_buffer=lr_in_buffer, maximize=maximize, fused=fused)
