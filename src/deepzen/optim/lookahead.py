@@ -1,0 +1,209 @@
+"""Lookahead: slow weights that follow any optimizer's fast weights; and LADOPT, Lookahead around ADOPT.
+
+The averaging step itself, :func:`lookahead_average_`, is shared by :class:`Lookahead`,
+:class:`LADOPT` and :class:`deepzen.optim.ranger.Ranger`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from deepzen import _tensors as T
+from deepzen.optim import _checks as C
+from deepzen.optim._base import Batch
+from deepzen.optim.adopt import ADOPT
+
+_KEYS = ("k", "alpha")      # Lookahead's hyperparameters, added to every param group
+
+
+def lookahead_average_(params: list[Tensor], slow: list[Tensor], alpha: float) -> None:
+    """The Lookahead synchronization, in place: φ ← φ + α(θ − φ), then θ ← φ."""
+    if params:
+        T.lerp_(slow, params, alpha)                                     # φ ← φ + α(θ − φ)
+        T.copy_(params, slow)                                            # θ ← φ
+
+
+def check_lookahead_group(group: dict[str, Any]) -> None:
+    """Validate ``k`` (an integer >= 1) and ``alpha`` (in [0, 1]) of a param group."""
+    k = group["k"]
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"invalid k: {k!r}; expected an integer >= 1 (inner steps between synchronizations)")
+    C.check_range("alpha", group["alpha"], 0.0, 1.0)
+
+
+def _real(t: Tensor) -> Tensor:
+    return torch.view_as_real(t) if t.is_complex() else t
+
+
+class Lookahead(torch.optim.Optimizer):
+    r"""Lookahead (Zhang, Lucas, Hinton, Ba, NeurIPS 2019, arXiv:1907.08610) around any optimizer.
+
+    Algorithm (Alg. 1), per parameter: the inner optimizer updates the fast weights θ every step;
+    every k steps of that parameter the slow weights φ move toward them and the fast weights restart
+    from there::
+
+        φ₀ = θ₀                                 (the value before the parameter's first step)
+        θ  ← inner_step(θ)                      (every step)
+        if the parameter's step count % k == 0:
+            φ ← φ + α(θ − φ);  θ ← φ
+
+    Defaults: k = 5, α = 0.5 (the setting used throughout the paper's experiments).
+
+    The wrapper shares ``param_groups`` with the inner optimizer (the same group dicts, each with
+    ``k`` and ``alpha`` added), so LR schedulers, ``GradScaler`` and ``add_param_group`` work on the
+    wrapper as on the inner optimizer. ``state`` holds the slow weights (``slow_param``) and each
+    parameter's step count (``step``, a Python int, so checking it never waits for a GPU; it counts
+    the steps where the parameter had a gradient);
+    ``state_dict()`` carries the inner optimizer's state dict too, and ``load_state_dict`` restores
+    both. ``step(closure)`` passes the closure to the inner optimizer and returns its loss.
+
+    Arguments:
+        optimizer: the inner optimizer (deepzen's or torch's), already built over the parameters.
+        k: inner steps between synchronizations (per parameter).
+        alpha: α in [0, 1], the slow weights' step toward the fast weights.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, k: int = 5, alpha: float = 0.5) -> None:
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise ValueError(f"invalid optimizer: {optimizer!r}; expected a torch.optim.Optimizer to wrap")
+        self.optimizer = optimizer
+        super().__init__(optimizer.param_groups, {"k": k, "alpha": alpha})
+        self.param_groups = optimizer.param_groups                      # the very same list
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group to the inner optimizer (with its defaults) and Lookahead's ``k`` and ``alpha``."""
+        inner = self.optimizer.param_groups
+        added = not any(param_group is g for g in inner)
+        if added:                                    # a new group, not one of the inner optimizer's own
+            self.optimizer.add_param_group(param_group)
+            param_group = inner[-1]
+        for key in _KEYS:
+            param_group.setdefault(key, self.defaults[key])
+        try:
+            check_lookahead_group(param_group)
+        except ValueError:
+            if added:
+                inner.pop()
+            raise
+        if self.param_groups is not inner:           # during __init__ only
+            self.param_groups.append(param_group)
+
+    # ------------------------------------------------------------------ the step
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+        """One inner step, then the Lookahead synchronization of parameters at a multiple of k."""
+        if closure is None:
+            self._start_slow_weights()
+            loss = self.optimizer.step()
+        else:
+            def closure_then_start() -> Any:
+                loss = closure()
+                with torch.no_grad():
+                    self._start_slow_weights()       # params whose first gradient came from closure
+                return loss
+
+            loss = self.optimizer.step(closure_then_start)
+        for group in self.param_groups:
+            fast, slow = [], []
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                state["step"] += 1
+                if state["step"] % group["k"] == 0:
+                    fast.append(_real(p))
+                    slow.append(state["slow_param"])
+            for part in T.group_by_device_dtype(range(len(fast)), fast).values():
+                lookahead_average_([fast[i] for i in part], [slow[i] for i in part], group["alpha"])
+        return loss
+
+    def _start_slow_weights(self) -> None:
+        """φ₀ = θ for every parameter that has a gradient and no slow weights yet."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None and "slow_param" not in self.state[p]:
+                    self.state[p].update(step=0, slow_param=_real(p).detach().clone())
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Lookahead's state (slow weights, step counts), the shared groups, and ``inner``: the inner
+        optimizer's own state dict."""
+        saved = super().state_dict()
+        saved["inner"] = self.optimizer.state_dict()
+        return saved
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore Lookahead's and the inner optimizer's state, keeping the groups shared."""
+        self.optimizer.load_state_dict(state_dict["inner"])
+        super().load_state_dict({"state": state_dict["state"], "param_groups": state_dict["param_groups"]})
+        for mine, inner in zip(self.param_groups, self.optimizer.param_groups):
+            for key in _KEYS:
+                inner[key] = mine[key]
+        self.param_groups = self.optimizer.param_groups
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "optimizer": self.optimizer}
+
+    def __repr__(self) -> str:
+        ks = sorted({g["k"] for g in self.param_groups})
+        alphas = sorted({g["alpha"] for g in self.param_groups})
+        return f"Lookahead(k={ks[0] if len(ks) == 1 else ks}, alpha={alphas[0] if len(alphas) == 1 else alphas}, " \
+               f"optimizer={self.optimizer!r})"
+
+
+class LADOPT(ADOPT):
+    r"""LADOPT: Lookahead (Zhang et al., NeurIPS 2019) around ADOPT (Taniguchi et al., NeurIPS 2024).
+
+    **No paper or library uses the name LADOPT.** deepzen reads it, by analogy with Ranger (Lookahead
+    around RAdam), as Lookahead wrapped around ADOPT; see ``OPTIMIZERS.md``, "About LADOPT". It is
+    exactly ``Lookahead(ADOPT(params, ...), k, alpha)``, written as one optimizer so the slow weights
+    share ADOPT's state and its multi-tensor, chunked update::
+
+        θ ← ADOPT step (see :class:`deepzen.optim.adopt.ADOPT`; a parameter's first step only
+            initializes v)
+        every k steps of the parameter (the initializing step counted):
+            φ ← φ + α(θ − φ);  θ ← φ             (φ₀ = θ before the first step)
+
+    Defaults: ADOPT's (η = 1e-3, (0.9, 0.9999), ε = 1e-6, clip exponent 1/4) and Lookahead's (k = 5,
+    α = 0.5).
+
+    Arguments: those of :class:`ADOPT`, plus ``k`` (steps between synchronizations) and ``alpha``.
+
+    State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.9999),
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        k: int = 5,
+        alpha: float = 0.5,
+        decoupled: bool = False,
+        clip_exponent: float | None = 0.25,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
+                        clip_exponent=clip_exponent, maximize=maximize, k=k, alpha=alpha)
+        super(ADOPT, self).__init__(params, defaults)           # ADOPT's groups plus k and alpha
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        check_lookahead_group(group)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._init_state(p, group), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}
+
+    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        super()._update(group, batch, loss)
+        due = [i for i, t in enumerate(batch.steps) if t % group["k"] == 0]
+        if due:
+            sync = batch.select(due)
+            lookahead_average_(sync.params, sync["slow_param"], group["alpha"])
