@@ -1,24 +1,33 @@
 """deepzen.optim: every optimizer the spec names, each a drop-in ``torch.optim.Optimizer``.
 
-``create(name, params, **hparams)`` builds one by registry name; ``available()`` lists the names.
+``create(name, params, **hparams)`` builds one by registry name; ``available()`` lists the names with
+a one-line description; each class's docstring is its algorithm box (update rule, paper, defaults).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 from deepzen.optim._registry import REGISTRY, available, create, get_class
+from deepzen.optim.adabound import AdaBound, AMSBound
+from deepzen.optim.adadelta import Adadelta
+from deepzen.optim.adagrad import Adagrad
+from deepzen.optim.adam import Adam, AdamW, AMSGrad
+from deepzen.optim.adamax import AdaMax
+from deepzen.optim.adopt import ADOPT
+from deepzen.optim.eve import Eve
+from deepzen.optim.lamb import LAMB
+from deepzen.optim.lars import LARS
+from deepzen.optim.lookahead import LADOPT, Lookahead
+from deepzen.optim.nadam import NAdam
+from deepzen.optim.qhadam import QHAdam
+from deepzen.optim.radam import RAdam
+from deepzen.optim.ranger import Ranger
+from deepzen.optim.rmsprop import RMSProp
+from deepzen.optim.sgd import NAG, SGD, Momentum
+from deepzen.optim.yogi import Yogi
 
-__all__ = ["Batch", "Optimizer", "available", "create", "get_class"]
-
-
-def __getattr__(name: str) -> Any:
-    for module, cls, _ in REGISTRY.values():
-        if cls == name:
-            return get_class(next(k for k, v in REGISTRY.items() if v[1] == cls))
-    if name == "Lookahead":
-        from deepzen.optim.lookahead import Lookahead
-
-        return Lookahead
-    raise AttributeError(f"module 'deepzen.optim' has no attribute {name!r}")
+__all__ = [
+    "ADOPT", "AMSBound", "AMSGrad", "AdaBound", "AdaMax", "Adadelta", "Adagrad", "Adam", "AdamW", "Batch",
+    "Eve", "LADOPT", "LAMB", "LARS", "Lookahead", "Momentum", "NAG", "NAdam", "Optimizer", "QHAdam",
+    "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "Yogi", "available", "create", "get_class", "zeros_like",
+]
