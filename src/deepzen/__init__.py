@@ -1,5 +1,27 @@
-"""deepzen: build, train, compare and tune the classic deep networks on PyTorch."""
+"""deepzen: build, train, compare and tune the classic deep networks on PyTorch.
+
+Subpackages load on first use (``import deepzen as dz; dz.optim.create(...)``), so ``import deepzen``
+stays cheap: ``optim``, ``nn``, ``losses``, ``regularizers``, ``data``, ``train``, ``tune``,
+``config``; ``dz.Trainer`` is ``deepzen.train.Trainer``.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_SUBPACKAGES = ("optim", "nn", "losses", "regularizers", "data", "train", "tune", "config", "info", "structures")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"deepzen.{name}")
+    if name == "Trainer":
+        return importlib.import_module("deepzen.train").Trainer
+    raise AttributeError(f"module 'deepzen' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBPACKAGES, "Trainer"])
