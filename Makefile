@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m deepzen.demo
+	$(BIN)/deepzen train
 
 test: $(STAMP)
 	$(BIN)/lint-imports

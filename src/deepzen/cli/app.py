@@ -1,0 +1,173 @@
+"""The ``deepzen`` commands (Typer). Each command is a thin layer over ``deepzen.train.experiment``;
+user errors (bad configs, bad data, bad paths, unknown names) are reported by :func:`deepzen.cli.main`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="deepzen", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Build, train, compare and tune the classic deep networks on PyTorch.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+SET_HELP = "Override a config key, e.g. --set optimizer.name=yogi --set training.epochs=5 (repeatable)."
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def train(
+    config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default (CNN on digits)."),
+    set_: List[str] = typer.Option([], "--set", "-s", help=SET_HELP, metavar="KEY=VALUE"),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run in this folder exactly."),
+) -> None:
+    """Train an experiment into runs/<name>/ and evaluate it once on the test split."""
+    from deepzen.config import ConfigError, load_config
+    from deepzen.train import experiment
+
+    if resume is not None:
+        if config is not None:
+            raise ConfigError("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml)")
+        cfg = experiment.read_run_config(resume, set_)
+        folder: Optional[Path] = resume
+    else:
+        cfg, folder = load_config(config, set_), None
+    started = time.perf_counter()
+    result = experiment.run(cfg, run_dir=folder, resume=resume is not None)
+    seconds = time.perf_counter() - started
+    out = _console()
+    if result.history.failed:
+        _console(stderr=True).print(f"training failed: {result.history.stop_reason}", markup=False)
+        raise typer.Exit(1)
+    if result.test is not None:
+        values = "  ".join(f"{k} {v:.4f}" for k, v in result.test.items())
+        out.print(f"test ({result.summary.get('test_checkpoint')} checkpoint): {values}")
+    out.print(f"run saved in {result.run_dir}  ({seconds:.1f}s)")
+
+
+@app.command()
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run folder written by deepzen train."),
+    data: Optional[Path] = typer.Option(None, "--data", help="A .csv/.npz file with features and targets."),
+    split: str = typer.Option("test", "--split", help="Split of the run's own data: train, val or test."),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Loss and metrics of a trained run on its test split (or --split, or a --data file)."""
+    from deepzen.train import experiment
+
+    metrics = experiment.evaluate_run(run_dir, data, split=split, checkpoint=checkpoint)
+    if as_json:
+        print(json.dumps(metrics))
+        return
+    where = str(data) if data is not None else f"{split} split"
+    _print_table(f"{run_dir} ({checkpoint} checkpoint) on {where}", ["metric", "value"],
+                 [[k, f"{v:.6g}"] for k, v in metrics.items()])
+
+
+@app.command()
+def predict(
+    run_dir: Path = typer.Argument(..., help="A run folder written by deepzen train."),
+    input_file: Path = typer.Argument(..., help="A .csv or .npz file of raw features, one sample per row."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV to write; default <input>.predictions.csv."),
+    checkpoint: str = typer.Option("best", "--checkpoint", help="best or last."),
+) -> None:
+    """Predict the samples in INPUT_FILE with a trained run; writes a CSV."""
+    from deepzen.train import experiment
+
+    path = experiment.predict_run(run_dir, input_file, output, checkpoint=checkpoint)
+    _console().print(f"predictions written to {path}")
+
+
+@app.command("list")
+def list_(
+    what: str = typer.Argument(..., help="optimizers | models | datasets | losses | schedules | metrics | regularizers"),
+) -> None:
+    """A table of what deepzen knows by name."""
+    from deepzen.cli import catalog
+
+    header, rows = catalog.table(what)
+    _print_table(what.lower(), header, rows)
+
+
+@app.command()
+def explain(
+    name: str = typer.Argument(..., help="An optimizer, loss, model, schedule, dataset, metric or regularizer."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only this category (optimizer, loss, model, ...)."),
+) -> None:
+    """The update rule / formula, paper, options and defaults of a named thing."""
+    from deepzen.cli import catalog
+
+    out = _console()
+    for title, text in catalog.explain(name, kind):
+        out.rule(title, align="left", characters="─")
+        out.print(text, markup=False)
+        out.print()
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("deepzen.toml"), help="Where to write the example config."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented example config (the bundled default) to edit."""
+    from deepzen.config import ConfigError, default_text
+
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists; use --force to overwrite it or give another path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(default_text(), encoding="utf-8")
+    _console().print(f"wrote {path}; train it with: deepzen train {path}")
+
+
+@app.command("lr-find")
+def lr_find(
+    config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default."),
+    set_: List[str] = typer.Option([], "--set", "-s", help=SET_HELP, metavar="KEY=VALUE"),
+    start_lr: float = typer.Option(1e-7, help="First learning rate of the sweep."),
+    end_lr: float = typer.Option(10.0, help="Last learning rate of the sweep."),
+    steps: int = typer.Option(100, help="Batches in the sweep."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Save the loss-vs-lr curve as PNG."),
+) -> None:
+    """Learning-rate range test (Smith 2017) for a config's model and optimizer; suggests an lr."""
+    from deepzen.config import load_config
+    from deepzen.train import experiment, find_lr
+
+    cfg = load_config(config, set_)
+    experiment.check_training(cfg)
+    splits = experiment.load_data(cfg)
+    trainer = experiment.make_trainer(cfg, splits.info, None)
+    result = find_lr(trainer, experiment.tensors_of(splits.train), start_lr=start_lr, end_lr=end_lr,
+                     num_steps=steps, batch_size=cfg.training.batch_size, seed=cfg.seed)
+    out = _console()
+    how = "steepest descent of the smoothed loss" if result.method == "steepest" else "lr of the minimum / 10"
+    out.print(f"suggested lr: {result.suggestion:.3g}  ({how}; {len(result.lrs)} steps)")
+    if plot is not None:
+        result.plot(plot)
+        out.print(f"curve saved to {plot}")
+    out.print(f"use it with: --set optimizer.lr={result.suggestion:.3g}")
+
+
+def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, title_justify="left")
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _console().print(table)
+
+
+from deepzen.cli import tune_cmd as _tune_cmd  # noqa: E402,F401  (registers `deepzen tune`)

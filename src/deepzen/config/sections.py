@@ -1,0 +1,189 @@
+"""The experiment config: one pydantic model per TOML section.
+
+Fixed keys are typed and checked here. Three sections also take free-form keys that depend on a
+name: ``[model]`` (the options of ``kind``), ``[optimizer]`` (the hyperparameters of ``name``),
+``[loss]`` (the options of ``name``) and ``[data]`` (options of the dataset ``name``); those are
+checked against their registries by :mod:`deepzen.config.references`. Every other unknown key is an
+error with a "did you mean".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from deepzen.config.tune import TuneConfig
+
+Precision = Literal["32", "bf16", "fp16"]
+ProgressMode = Literal["auto", "bar", "line", "none"]
+
+
+class Section(BaseModel):
+    """A table whose unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class OpenSection(BaseModel):
+    """A table whose extra keys are options of a named thing (checked against its registry)."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
+    def options(self) -> dict[str, Any]:
+        """The free-form keys, in file order."""
+        return dict(self.model_extra or {})
+
+
+class DataConfig(OpenSection):
+    """``[data]``: which dataset and how to split it. Other keys are the dataset's options
+    (e.g. ``path``, ``target`` for CSV files; ``n``, ``length`` for generated tasks)."""
+
+    name: str = "digits"
+    val: float = Field(0.1, ge=0.0, lt=1.0, description="validation fraction of the samples")
+    test: Optional[float] = Field(None, ge=0.0, lt=1.0,
+                                  description="test fraction; unset: the set's own test split, else 0.2")
+    seed: Optional[int] = Field(None, description="split seed; unset: the experiment seed")
+
+    @model_validator(mode="after")
+    def _fractions_leave_training_data(self) -> DataConfig:
+        if self.val + (self.test or 0.0) >= 1.0:
+            raise ValueError(f"val ({self.val}) + test ({self.test}) must be < 1, leaving samples to train on")
+        return self
+
+
+class ModelConfig(OpenSection):
+    """``[model]``: ``kind`` (mlp, cnn, rnn, tree, transformer); other keys are its options."""
+
+    kind: str = "cnn"
+
+
+class OptimizerConfig(OpenSection):
+    """``[optimizer]``: ``name``; other keys are its hyperparameters (``lr``, ``betas``, ...)."""
+
+    name: str = "adam"
+
+
+class LossConfig(OpenSection):
+    """``[loss]``: ``name`` (unset: cross_entropy for classes, mse for regression); other keys are its
+    options (``label_smoothing``, ``delta``, ...)."""
+
+    name: Optional[str] = None
+
+
+class RegularizationConfig(Section):
+    """``[regularization]``: penalties added to the loss and weight decay through parameter groups.
+
+    ``l1``, ``l2``: strengths λ of ``λ Σ|θ|`` and ``(λ/2) Σ θ²`` over weights (not biases or norms).
+    ``weight_decay``: the optimizer's own ``weight_decay`` given to weights only (decoupled for
+    AdamW-style optimizers, coupled L2 for the others); ``no_decay``: glob patterns of parameter
+    names to leave undecayed instead of the default rule (biases, 1-D parameters, norm layers).
+    """
+
+    l1: float = Field(0.0, ge=0.0)
+    l2: float = Field(0.0, ge=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    no_decay: Optional[list[str]] = None
+
+
+class EarlyStoppingConfig(Section):
+    """``[training.early_stopping]``: stop after ``patience`` epochs without improvement."""
+
+    patience: int = Field(5, ge=1)
+    min_delta: float = Field(0.0, ge=0.0)
+    monitor: Optional[str] = Field(None, description="unset: training.monitor")
+    restore_best_weights: bool = True
+
+
+class ScheduleConfig(OpenSection):
+    """``[training.schedule]``: ``name`` (step, cosine, one_cycle, plateau); other keys are its options."""
+
+    name: str
+
+
+class TrainingConfig(Section):
+    """``[training]``: the loop."""
+
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(64, ge=1)
+    eval_batch_size: Optional[int] = Field(None, ge=1)
+    shuffle: bool = True
+    drop_last: bool = False
+    metrics: Optional[list[str]] = Field(None, description="unset: by task (accuracy, r2 and mse, perplexity)")
+    monitor: Optional[str] = Field(None, description="quantity for best.pt and early stopping; unset: val_loss")
+    schedule: Optional[ScheduleConfig] = None
+    early_stopping: Optional[EarlyStoppingConfig] = None
+    clip_grad_norm: Optional[float] = Field(None, gt=0.0)
+    clip_grad_value: Optional[float] = Field(None, gt=0.0)
+    accumulate_steps: int = Field(1, ge=1)
+    device: str = "auto"
+    precision: Precision = "32"
+    compile: bool = False
+    deterministic: bool = False
+    num_workers: int = Field(0, ge=0)
+    threads: Optional[int] = Field(None, ge=1, description="CPU threads for torch ops; unset: torch's default. "
+                                   "Small models often run fastest with 1; results depend on it")
+    checkpoint_every: Optional[int] = Field(100, ge=1, description="also write last.pt every N optimizer steps")
+    nan_guard: bool = True
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule_name_alone(cls, value: Any) -> Any:
+        """``schedule = "cosine"`` is short for ``[training.schedule] name = "cosine"``."""
+        if isinstance(value, str):
+            return None if value.lower() == "none" else {"name": value}
+        return value
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _early_stopping_flag(cls, value: Any) -> Any:
+        """``early_stopping = true`` / ``false`` are short for the defaults / none."""
+        if isinstance(value, bool):
+            return {} if value else None
+        return value
+
+
+class OutputConfig(Section):
+    """``[output]``: where the run directory goes: ``<dir>/<name>/``."""
+
+    dir: str = "runs"
+    name: Optional[str] = Field(None, description="unset: '<model>-<data>'")
+    overwrite: bool = Field(False, description="false: pick '<name>-2', '-3', ... when the folder holds a run")
+    progress: ProgressMode = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
+            raise ValueError("a run name must be a non-empty folder name without '/'")
+        return value
+
+
+class ExperimentConfig(Section):
+    """One experiment: the whole TOML file."""
+
+    seed: int = 0
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    regularization: RegularizationConfig = Field(default_factory=RegularizationConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    tune: Optional[TuneConfig] = Field(None, description="hyperparameter study (deepzen tune)")
+
+    def run_name(self) -> str:
+        """``output.name`` or ``<model kind>-<dataset>``."""
+        return self.output.name or f"{self.model.kind}-{self.data.name}".replace("/", "_")
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """Plain dict for TOML (unset values left out, since TOML has no null)."""
+        return _drop_none(self.model_dump(mode="json"))
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value

@@ -1,0 +1,474 @@
+"""One experiment from one config: data, model, optimizer, loss, penalties, schedule, callbacks,
+``Trainer.fit`` into a run directory, then one final evaluation on the test split.
+
+    >>> result = run(load_config("examples/mlp_iris.toml"))
+    >>> result.test["accuracy"], result.run_dir
+
+Also :func:`evaluate_run` and :func:`predict_run`, which rebuild everything from a run directory
+(``config.toml``, ``data_info.json``, ``checkpoints/best.pt``). Tuning reuses :func:`run` with
+``on_epoch`` (report the validation metric each epoch) and ``callbacks`` (e.g. a pruner that stops).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from deepzen.config import ConfigError, ExperimentConfig, load_config, optimizer_hparams, to_toml
+from deepzen.info import DataInfo
+from deepzen.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from deepzen.train.checkpoint import load_checkpoint
+from deepzen.train.guards import GradientAccumulation, GradientClipping
+from deepzen.train.metrics import get_metric
+from deepzen.train.run_dir import RunDir
+from deepzen.train.schedules import make_scheduler
+from deepzen.train.seeding import seed_everything
+from deepzen.train.trainer import History, Trainer
+
+#: Metrics and loss used when the config leaves them unset, by task.
+DEFAULT_METRICS = {"classification": ["accuracy"], "sequence_labeling": ["accuracy"],
+                   "regression": ["r2", "mse"], "language_model": ["perplexity"]}
+DEFAULT_LOSS = {"classification": "cross_entropy", "sequence_labeling": "cross_entropy",
+                "regression": "mse", "language_model": "cross_entropy"}
+DATA_INFO = "data_info.json"
+#: Files a run writes; ``output.overwrite`` removes exactly these.
+RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard")
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run` returns: the run folder, the epoch history, the test metrics (``None``
+    without a test split or after a failed run) and the ``summary.json`` contents."""
+
+    run_dir: Path
+    history: History
+    test: dict[str, float] | None
+    summary: dict[str, Any]
+    config: ExperimentConfig
+
+
+class EpochReport(Callback):
+    """Calls ``report(epoch, logs)`` after every epoch (``logs`` has ``val_*`` when there is a
+    validation split). A tuner reports the value and may call ``trainer.stop(...)`` to prune."""
+
+    def __init__(self, report: Callable[[int, dict[str, float]], Any]) -> None:
+        self.report = report
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+        self.report(epoch, logs)
+
+
+# ---------------------------------------------------------------------------------------------- pieces
+def load_data(config: ExperimentConfig) -> Any:
+    """``deepzen.data.load`` with the ``[data]`` section; its ``ValueError`` is a config error on ``data``."""
+    from deepzen import data
+
+    seed = config.seed if config.data.seed is None else config.data.seed
+    try:
+        return data.load(config.data.name, val=config.data.val, test=config.data.test, seed=seed,
+                         **config.data.options())
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise ConfigError(f"data (name = {config.data.name!r}): {err}") from None
+
+
+def build_model(config: ExperimentConfig, info: DataInfo) -> nn.Module:
+    """``deepzen.nn.build`` with the ``[model]`` section, for the data ``info`` describes."""
+    from deepzen import nn as dznn
+
+    try:
+        return dznn.build(config.model.kind, info, **config.model.options())
+    except ValueError as err:
+        raise ConfigError(f"model (kind = {config.model.kind!r}) for data {info.name!r}: {err}") from None
+
+
+def build_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """The ``[optimizer]``; ``regularization.weight_decay`` goes to weights only (parameter groups)."""
+    from deepzen import optim, regularizers
+
+    hparams = optimizer_hparams(config)
+    reg = config.regularization
+    params: Any = model.parameters()
+    if reg.weight_decay > 0 or reg.no_decay is not None:
+        params = regularizers.param_groups(model, reg.weight_decay, reg.no_decay)
+    try:
+        return optim.create(config.optimizer.name, params, **hparams)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(f"optimizer (name = {config.optimizer.name!r}): {err}") from None
+
+
+def build_penalty(config: ExperimentConfig) -> Any:
+    """``l1`` / ``l2`` as a penalty added to the loss (``None`` when both are 0)."""
+    from deepzen import regularizers
+
+    l1, l2 = config.regularization.l1, config.regularization.l2
+    if l1 and l2:
+        return regularizers.L1L2(l1=l1, l2=l2)
+    if l1:
+        return regularizers.L1(l1)
+    if l2:
+        return regularizers.L2(l2)
+    return None
+
+
+def loss_name(config: ExperimentConfig, info: DataInfo) -> str:
+    return config.loss.name or DEFAULT_LOSS[info.task]
+
+
+def build_loss(config: ExperimentConfig, info: DataInfo) -> Callable[[Any, Any], Tensor]:
+    from deepzen import losses
+
+    return losses.get(loss_name(config, info), **config.loss.options())
+
+
+def metric_names(config: ExperimentConfig, info: DataInfo) -> list[str]:
+    return list(config.training.metrics) if config.training.metrics is not None else DEFAULT_METRICS[info.task]
+
+
+def check_training(config: ExperimentConfig, info: DataInfo | None = None, has_val: bool = True) -> None:
+    """Checks of ``[training]`` that need the train package (metrics, schedule, monitor)."""
+    problems = []
+    names = config.training.metrics or []
+    for name in names:
+        try:
+            get_metric(name)
+        except ValueError as err:
+            problems.append(f"training.metrics: {err}")
+    schedule = config.training.schedule
+    if schedule is not None:
+        probe = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+        try:
+            make_scheduler(schedule.name, probe, epochs=config.training.epochs, steps_per_epoch=1000,
+                           **schedule.options())
+        except (ValueError, TypeError) as err:
+            problems.append(f"training.schedule: {err}")
+    if info is not None and not problems:
+        logged = ["loss", *(get_metric(m).name for m in metric_names(config, info))]
+        allowed = logged + ([f"val_{m}" for m in logged] if has_val else [])
+        es = config.training.early_stopping
+        for key, value in (("training.monitor", config.training.monitor),
+                           ("training.early_stopping.monitor", es.monitor if es else None)):
+            if value is not None and value not in allowed:
+                hint = "" if has_val or not value.startswith("val_") else " (data.val is 0: no validation split)"
+                problems.append(f"{key} = {value!r}: not a logged quantity{hint}; allowed: {', '.join(allowed)}")
+    if problems:
+        raise ConfigError(problems)
+
+
+def make_callbacks(config: ExperimentConfig) -> list[Callback]:
+    """Best checkpoint, early stopping, clipping and accumulation from ``[training]``."""
+    t = config.training
+    callbacks: list[Callback] = [ModelCheckpoint(monitor=t.monitor)]
+    if t.early_stopping is not None:
+        es = t.early_stopping
+        callbacks.append(EarlyStopping(monitor=es.monitor or t.monitor, patience=es.patience,
+                                       min_delta=es.min_delta, restore_best_weights=es.restore_best_weights))
+    if t.clip_grad_norm is not None or t.clip_grad_value is not None:
+        callbacks.append(GradientClipping(max_norm=t.clip_grad_norm, max_value=t.clip_grad_value))
+    if t.accumulate_steps > 1:
+        callbacks.append(GradientAccumulation(t.accumulate_steps))
+    return callbacks
+
+
+def tensors_of(dataset: Any) -> Any:
+    """In-memory ``ArrayDataset`` -> ``(x, y)`` tensors, which the Trainer indexes directly (the same
+    batches in the same order as through a DataLoader, without per-sample overhead)."""
+    x, y = getattr(dataset, "x", None), getattr(dataset, "y", None)
+    if type(dataset).__name__ == "ArrayDataset" and isinstance(x, Tensor) and isinstance(y, Tensor):
+        return (x, y)
+    return dataset
+
+
+def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
+                 callbacks: Sequence[Callback] = (), progress_stream: Any = None) -> Trainer:
+    """Seeded model, optimizer, loss and callbacks in a :class:`Trainer` (nothing trained yet)."""
+    if config.training.threads is not None:
+        torch.set_num_threads(config.training.threads)
+    seed_everything(config.seed)  # the same initial weights on every run of this config
+    model = build_model(config, info)
+    t = config.training
+    schedule = t.schedule
+    return Trainer(
+        model, build_optimizer(config, model), build_loss(config, info), metrics=metric_names(config, info),
+        regularizer=build_penalty(config), scheduler=schedule.name if schedule else None,
+        scheduler_options=schedule.options() if schedule else None,
+        callbacks=[*make_callbacks(config), *callbacks], device=t.device, precision=t.precision,
+        compile=t.compile, seed=config.seed, deterministic=t.deterministic, run_dir=run_dir,
+        checkpoint_every=t.checkpoint_every, progress=config.output.progress, progress_stream=progress_stream,
+        nan_guard=t.nan_guard, num_workers=t.num_workers,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- run folders
+def new_run_dir(config: ExperimentConfig) -> Path:
+    """``<output.dir>/<name>``; an existing run is kept (``-2``, ``-3``, ... appended) unless
+    ``output.overwrite``, which removes that run's files."""
+    base = Path(config.output.dir) / config.run_name()
+    if config.output.overwrite:
+        for name in RUN_FILES:
+            target = base / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+        return base
+    path, n = base, 1
+    while path.exists() and any(path.iterdir()):
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def read_run_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """The resolved config a run saved (``<run_dir>/config.toml``), with ``overrides`` applied."""
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise ConfigError(f"no run folder at {path}")
+    if not (path / "config.toml").is_file():
+        raise ConfigError(f"{path} is not a deepzen run folder (no config.toml)")
+    return load_config(path / "config.toml", overrides)
+
+
+def read_data_info(run_dir: str | Path) -> DataInfo | None:
+    path = Path(run_dir) / DATA_INFO
+    return DataInfo.from_dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+# ---------------------------------------------------------------------------------------------- run
+def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False, *,
+        callbacks: Sequence[Callback] = (), on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
+        progress_stream: Any = None, evaluate_test: bool = True) -> ExperimentResult:
+    """Train the experiment ``config`` describes and evaluate it once on the test split.
+
+    Arguments:
+        config: a validated :class:`ExperimentConfig`.
+        run_dir: the run folder; default :func:`new_run_dir` (or, with ``resume``, required).
+        resume: continue from ``<run_dir>/checkpoints/last.pt`` (exactly: same weights as an
+            uninterrupted run); starts fresh if the run never wrote a checkpoint.
+        callbacks: extra :class:`Callback` objects (after the config's own).
+        on_epoch: ``on_epoch(epoch, logs)`` after each epoch (see :class:`EpochReport`).
+        evaluate_test: ``False`` leaves the test split alone (tuning trials: the test split must not
+            drive a search; ``test`` is then ``None``).
+
+    Returns:
+        :class:`ExperimentResult`; ``summary.json`` holds the same numbers, plus ``test``.
+    """
+    check_training(config)
+    if resume and run_dir is None:
+        raise ConfigError("resume needs the run folder")
+    folder = Path(run_dir) if run_dir is not None else new_run_dir(config)
+    splits = load_data(config)
+    info = splits.info
+    check_training(config, info, has_val=splits.val is not None)
+    extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else [])]
+    trainer = make_trainer(config, info, folder, extra, progress_stream)
+    rd = trainer.run_dir
+    assert rd is not None
+    rd.write_config(to_toml(config))
+    (folder / DATA_INFO).write_text(json.dumps(info.to_dict(), indent=2) + "\n", encoding="utf-8")
+    t = config.training
+    history = trainer.fit(tensors_of(splits.train), val=tensors_of(splits.val) if splits.val is not None else None,
+                          epochs=t.epochs, batch_size=t.batch_size, val_batch_size=t.eval_batch_size,
+                          shuffle=t.shuffle, drop_last=t.drop_last, resume=resume)
+    test = None
+    if evaluate_test and splits.test is not None and not history.failed:
+        load_weights(trainer.model, rd, "best")
+        test = trainer.evaluate(tensors_of(splits.test), t.eval_batch_size or t.batch_size)
+    summary = _finish_summary(rd, config, info, test)
+    return ExperimentResult(folder, history, test, summary, config)
+
+
+def _finish_summary(rd: RunDir, config: ExperimentConfig, info: DataInfo, test: dict[str, float] | None) -> dict:
+    summary = json.loads(rd.summary_json.read_text(encoding="utf-8")) if rd.summary_json.is_file() else {}
+    summary.update({"name": rd.path.name, "data": info.name, "task": info.task, "model": config.model.kind,
+                    "optimizer": config.optimizer.name, "test": test,
+                    "test_checkpoint": "best" if rd.best_checkpoint.is_file() else "last"})
+    rd.write_summary(summary)
+    return summary
+
+
+def load_weights(model: nn.Module, rd: RunDir, which: str = "best") -> Path:
+    """Load ``checkpoints/<which>.pt`` (``best`` falls back to ``last``) into ``model``."""
+    if which not in ("best", "last"):
+        raise ConfigError(f"checkpoint {which!r}: allowed: 'best', 'last'")
+    path = rd.best_checkpoint if which == "best" else rd.last_checkpoint
+    if not path.is_file() and which == "best":
+        path = rd.last_checkpoint
+    if not path.is_file():
+        raise ConfigError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
+    model.load_state_dict(load_checkpoint(path, map_location="cpu")["model"])
+    return path
+
+
+def restore(run_dir: str | Path, which: str = "best") -> tuple[ExperimentConfig, DataInfo, Trainer]:
+    """Config, data description and a Trainer holding the run's ``which`` weights (nothing written)."""
+    config = read_run_config(run_dir)
+    info = read_data_info(run_dir)
+    if info is None:
+        raise ConfigError(f"{run_dir} has no {DATA_INFO}; was it written by deepzen train?")
+    config.output.progress = "none"
+    trainer = make_trainer(config, info, None)
+    load_weights(trainer.model, RunDir(run_dir), which)
+    return config, info, trainer
+
+
+# ---------------------------------------------------------------------------------------------- evaluate / predict
+def evaluate_run(run_dir: str | Path, data: str | Path | None = None, *, split: str = "test",
+                 checkpoint: str = "best") -> dict[str, float]:
+    """Loss and metrics of a run's ``checkpoint`` weights on its ``split`` (rebuilt from the saved config
+    and seed: the same samples as in training), or on a file ``data`` (``.npz`` with ``x``, ``y``; ``.csv``
+    with the features and the target last or named as in training), scaled with the training statistics.
+    """
+    config, info, trainer = restore(run_dir, checkpoint)
+    if data is None:
+        if split not in ("train", "val", "test"):
+            raise ConfigError(f"split {split!r}: allowed: 'train', 'val', 'test'")
+        dataset = getattr(load_data(config), split)
+        if dataset is None:
+            raise ConfigError(f"run {Path(run_dir).name!r} has no {split} split (data.{split} was 0)")
+        return trainer.evaluate(tensors_of(dataset))
+    x_raw, y_raw = read_table(data, info)
+    if y_raw is None:
+        raise ConfigError(f"{data}: evaluation needs targets; give a 'y' array (npz) or a target column (csv)")
+    return trainer.evaluate((prepare_inputs(x_raw, info), prepare_targets(y_raw, info, str(data))))
+
+
+def predict_run(run_dir: str | Path, input_file: str | Path, output_file: str | Path | None = None, *,
+                checkpoint: str = "best") -> Path:
+    """Predictions of a run for the samples in ``input_file`` (CSV or NPZ of raw features, scaled with the
+    training statistics), written as CSV to ``output_file`` (default ``<input>.predictions.csv``).
+
+    Classification: ``prediction`` (class name or index), ``probability`` and one ``p_<class>`` column
+    per class; regression: one column per output, in the original units.
+    """
+    _, info, trainer = restore(run_dir, checkpoint)
+    x_raw, _ = read_table(input_file, info, features_only=True)
+    outputs = trainer.predict(prepare_inputs(x_raw, info))
+    out = Path(output_file) if output_file is not None else Path(input_file).with_suffix(".predictions.csv")
+    header, rows = prediction_rows(outputs, info)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import csv
+
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return out
+
+
+def prepare_inputs(x_raw: Any, info: DataInfo) -> Tensor:
+    from deepzen import data
+
+    return data.prepare(x_raw, info)
+
+
+def prepare_targets(y_raw: Any, info: DataInfo, what: str) -> Tensor:
+    import numpy as np
+
+    y = np.asarray(y_raw)
+    if info.task == "classification":
+        if info.class_names and y.dtype.kind in "US":
+            names = list(info.class_names)
+            unknown = sorted({str(v) for v in y} - set(names))
+            if unknown:
+                raise ConfigError(f"{what}: unknown class names {unknown[:5]}; the run knows {names}")
+            y = np.array([names.index(str(v)) for v in y])
+        y = y.astype(np.float64)
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or y.min() < 0 or y.max() >= (info.num_classes or 0):
+            raise ConfigError(f"{what}: labels must be integers 0..{(info.num_classes or 1) - 1} for this run")
+        return torch.as_tensor(y, dtype=torch.long)
+    y = y.astype(np.float64).reshape(len(y), -1)
+    stats = info.stats or {}
+    if "target_mean" in stats:
+        y = (y - np.asarray(stats["target_mean"])) / np.asarray(stats["target_std"])
+    return torch.as_tensor(y, dtype=torch.float32)
+
+
+def read_table(path: str | Path, info: DataInfo, features_only: bool = False) -> tuple[Any, Any]:
+    """``(x, y or None)`` raw arrays from a ``.npz`` (arrays ``x`` and ``y``) or ``.csv`` file.
+
+    CSV: a header row is optional; with one, the training feature names (when known) pick the
+    columns. Without names: as many columns as features, or one more (the target, last).
+    """
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"no file at {path}")
+    if info.input_kind not in ("tabular", "image", "signal"):
+        raise ConfigError(f"files of raw features work for tabular, image and signal data; run data "
+                          f"{info.name!r} has {info.input_kind!r} inputs")
+    n_features = int(np.prod([d for d in (info.input_shape or ()) if d is not None])) if info.input_shape else 1
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as arrays:
+            keys = list(arrays.keys())
+            key = next((k for k in ("x", "X", "inputs", "features") if k in arrays), keys[0] if len(keys) == 1 else None)
+            if key is None:
+                raise ConfigError(f"{path}: expected an array named 'x' (and 'y' for targets); found {keys}")
+            y = next((arrays[k] for k in ("y", "Y", "targets", "labels") if k in arrays), None)
+            return arrays[key], (None if features_only else y)
+    if suffix != ".csv":
+        raise ConfigError(f"{path}: unsupported file type {suffix!r}; allowed: .csv, .npz")
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.reader(handle) if r]
+    if not rows:
+        raise ConfigError(f"{path} is empty")
+    header = None if all(_is_number(c) for c in rows[0]) else [c.strip() for c in rows[0]]
+    body = rows[1:] if header is not None else rows
+    names = list(info.extra.get("feature_names") or [])
+    target_name = info.extra.get("target")
+    if header is not None and names and all(n in header for n in names):
+        x_cols = [header.index(n) for n in names]
+        target = target_name if target_name in header else next((h for h in header if h not in names), None)
+        y_col = header.index(target) if target is not None else None
+    else:
+        width = len(body[0]) if body else 0
+        if width not in (n_features, n_features + 1):
+            raise ConfigError(f"{path}: {width} columns, but the run was trained on {n_features} features "
+                              f"(give {n_features} columns, or {n_features + 1} with the target last)")
+        x_cols, y_col = list(range(n_features)), (n_features if width == n_features + 1 else None)
+    try:
+        x = np.array([[float(r[c]) for c in x_cols] for r in body], dtype=np.float64)
+    except (ValueError, IndexError) as err:
+        raise ConfigError(f"{path}: feature values must be numbers in every row ({err})") from None
+    y = None
+    if y_col is not None and not features_only:
+        values = [r[y_col].strip() for r in body]
+        y = np.array([float(v) for v in values]) if all(_is_number(v) for v in values) else np.array(values)
+    return x, y
+
+
+def prediction_rows(outputs: Any, info: DataInfo) -> tuple[list[str], list[list[Any]]]:
+    """CSV header and rows for model outputs (see :func:`predict_run`)."""
+    if not isinstance(outputs, Tensor):
+        raise ConfigError("predictions of this model are not one table (variable-size outputs)")
+    outputs = outputs.float()
+    if info.task == "classification":
+        probs = torch.softmax(outputs, dim=-1)  # (N, C)
+        best = probs.argmax(-1)  # (N,)
+        names = list(info.class_names) if info.class_names else [str(c) for c in range(probs.shape[-1])]
+        header = ["prediction", "probability", *(f"p_{n}" for n in names)]
+        rows = [[names[int(k)], f"{float(p[k]):.6g}", *(f"{float(v):.6g}" for v in p)] for k, p in zip(best, probs)]
+        return header, rows
+    from deepzen import data
+
+    values = data.unscale_targets(outputs.reshape(len(outputs), -1), info) if hasattr(data, "unscale_targets") \
+        else outputs.reshape(len(outputs), -1)
+    header = ["prediction"] if values.shape[1] == 1 else [f"prediction_{i}" for i in range(values.shape[1])]
+    return header, [[f"{float(v):.6g}" for v in row] for row in values]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
