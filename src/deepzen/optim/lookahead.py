@@ -73,6 +73,9 @@ class Lookahead(torch.optim.Optimizer):
         self.optimizer = optimizer
         super().__init__(optimizer.param_groups, {"k": k, "alpha": alpha})
         self.param_groups = optimizer.param_groups                      # the very same list
+        # The inner optimizer's defaults too, so tools that inspect them (OneCycleLR's momentum
+        # cycling checks for 'momentum' or 'betas') see the wrapped algorithm's hyperparameters.
+        self.defaults = {**optimizer.defaults, **self.defaults}
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group to the inner optimizer (with its defaults) and Lookahead's ``k`` and ``alpha``."""
