@@ -3,6 +3,7 @@ the allowed range."""
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any
 
@@ -62,12 +63,28 @@ def check_betas(betas: Any, count: int = 2, name: str = "betas") -> None:
 
 
 def check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
-    """A value from a fixed set."""
+    """A value from a fixed set; a near miss of a string gets a "did you mean"."""
     if value not in allowed:
-        raise ValueError(f"invalid {name}: {value!r}; allowed values are {', '.join(map(repr, allowed))}")
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"invalid {name}: {value!r}{hint} Allowed values are {', '.join(map(repr, allowed))}")
 
 
 def check_flag(name: str, value: Any) -> None:
     """A boolean option."""
     if not isinstance(value, bool):
         raise ValueError(f"invalid {name}: {value!r}; expected True or False")
+
+
+def check_flags(group: dict[str, Any], *names: str) -> None:
+    """Each named group option is a boolean."""
+    for name in names:
+        check_flag(name, group[name])
+
+
+def check_moment_group(group: dict[str, Any]) -> None:
+    """The hyperparameters of the Adam family: lr, betas (two decay rates), eps, weight_decay."""
+    check_lr(group["lr"])
+    check_betas(group["betas"])
+    check_eps(group["eps"])
+    check_weight_decay(group["weight_decay"])

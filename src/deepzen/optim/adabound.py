@@ -81,8 +81,7 @@ class AdaBound(Optimizer):
         C.check_range("gamma", group["gamma"], 0.0, 1.0, high_open=True)
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
-        for flag in ("amsbound", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "amsbound", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}

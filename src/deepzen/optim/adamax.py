@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 #: Where ε goes: "max" = inside the running maximum (torch), "denominator" = added to u (Keras).
@@ -63,30 +63,18 @@ class AdaMax(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        C.check_lr(group["lr"])
-        C.check_betas(group["betas"])
-        C.check_eps(group["eps"])
-        C.check_weight_decay(group["weight_decay"])
-        placement = group["eps_placement"]
-        if placement not in EPS_PLACEMENTS:
-            close = difflib.get_close_matches(str(placement), EPS_PLACEMENTS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"invalid eps_placement: {placement!r}{hint} Allowed values are "
-                             f"{', '.join(map(repr, EPS_PLACEMENTS))}")
-        for flag in ("decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_moment_group(group)
+        C.check_choice("eps_placement", group["eps_placement"], EPS_PLACEMENTS)
+        C.check_flags(group, "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_inf": zeros_like(p)}
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         params, grads = batch.params, batch.grads
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        elif wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
         T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
         exp_inf = batch["exp_inf"]
         T.mul_(exp_inf, beta2)                                           # u ← max(β2 u, |g| (+ ε))

@@ -66,14 +66,10 @@ class ADOPT(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        C.check_lr(group["lr"])
-        C.check_betas(group["betas"])
-        C.check_eps(group["eps"])
-        C.check_weight_decay(group["weight_decay"])
+        C.check_moment_group(group)
         if group["clip_exponent"] is not None:
             C.check_range("clip_exponent", group["clip_exponent"], 0.0)
-        for flag in ("decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 
@@ -93,8 +94,7 @@ class Eve(Optimizer):
         C.check_range("d_tilde", group["d_tilde"], 0.0, math.inf, low_open=True, high_open=True)
         if group["prev_loss"] is not None:
             C.check_range("prev_loss", group["prev_loss"], -math.inf, math.inf, low_open=True, high_open=True)
-        for flag in ("decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -122,13 +122,10 @@ class Eve(Optimizer):
             group["prev_loss"] = loss
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd, d_tilde = group["lr"], group["eps"], group["weight_decay"], group["d_tilde"]
+        lr, eps, d_tilde = group["lr"], group["eps"], group["d_tilde"]
         beta1, beta2 = group["betas"]
         params, grads = batch.params, batch.grads
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − αλ)
-        elif wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
         T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
         T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
         T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)

@@ -66,14 +66,10 @@ class LAMB(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        C.check_lr(group["lr"])
-        C.check_betas(group["betas"])
-        C.check_eps(group["eps"])
-        C.check_weight_decay(group["weight_decay"])
+        C.check_moment_group(group)
         if group["clamp_value"] is not None:
             C.check_range("clamp_value", group["clamp_value"], 0.0, low_open=True)
-        for flag in ("bias_correction", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "bias_correction", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}

@@ -96,8 +96,7 @@ class LARS(Optimizer):
         C.check_weight_decay(group["weight_decay"])
         C.check_range("trust_coefficient", group["trust_coefficient"], 0.0, low_open=True)
         C.check_eps(group["eps"])
-        for flag in ("exclude_1d", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "exclude_1d", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"momentum_buffer": zeros_like(p)} if group["momentum"] else {}

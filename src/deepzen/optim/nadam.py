@@ -8,6 +8,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 
@@ -68,13 +69,9 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        C.check_lr(group["lr"])
-        C.check_betas(group["betas"])
-        C.check_eps(group["eps"])
-        C.check_weight_decay(group["weight_decay"])
+        C.check_moment_group(group)
         C.check_range("momentum_decay", group["momentum_decay"], 0.0)
-        for flag in ("decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         # mu_product is a plain float (exact in float64, saved by state_dict like the buffers).
@@ -88,13 +85,10 @@ class NAdam(Optimizer):
         super()._dispatch(group, batch, loss)
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd, psi = group["lr"], group["eps"], group["weight_decay"], group["momentum_decay"]
+        lr, eps, psi = group["lr"], group["eps"], group["momentum_decay"]
         beta1, beta2 = group["betas"]
         params, grads = batch.params, batch.grads
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        elif wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
         T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
         T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
         T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)

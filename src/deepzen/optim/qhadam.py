@@ -8,6 +8,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 
@@ -67,21 +68,17 @@ class QHAdam(Optimizer):
             C.check_range(f"nus[{i}]", nu, 0.0, 1.0)
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
-        for flag in ("decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         nu1, nu2 = group["nus"]
         params, grads = batch.params, batch.grads
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        elif wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
         exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
         T.lerp_(exp_avg, grads, 1 - beta1)                               # m ← β1 m + (1 − β1) g
         T.mul_(exp_avg_sq, beta2)                                        # v ← β2 v + (1 − β2) g²

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 #: The paper's bound: the variance of the adaptive rate is defined only for ρ_t > 4.
@@ -88,10 +89,7 @@ class RAdam(Optimizer):
 # ---------------------------------------------------------------------------- reusable pieces (Ranger)
 def check_radam_group(group: Mapping[str, Any]) -> None:
     """Validate the RAdam hyperparameters of ``group``: lr, betas, eps, weight_decay, threshold, decoupled."""
-    C.check_lr(group["lr"])
-    C.check_betas(group["betas"])
-    C.check_eps(group["eps"])
-    C.check_weight_decay(group["weight_decay"])
+    C.check_moment_group(group)
     C.check_range("threshold", group["threshold"], PAPER_THRESHOLD)
     C.check_flag("decoupled", group["decoupled"])
 
@@ -123,13 +121,10 @@ def radam_update(group: Mapping[str, Any], batch: Batch) -> None:
     ``batch.steps``. ``batch.grads`` are read, never written (pass already-transformed gradients,
     e.g. centralized ones, in a new :class:`Batch` or by replacing ``batch.grads``).
     """
-    lr, eps, wd, threshold = group["lr"], group["eps"], group["weight_decay"], group["threshold"]
+    lr, eps, threshold = group["lr"], group["eps"], group["threshold"]
     beta1, beta2 = group["betas"]
     params, grads = batch.params, batch.grads
-    if wd and group["decoupled"]:
-        T.mul_(params, 1 - lr * wd)                                      # θ ← θ(1 − ηλ)
-    elif wd:
-        grads = T.add(grads, params, alpha=wd)                           # g + λθ
+    grads = weight_decay_(group, params, grads)                          # θ(1 − ηλ) or g + λθ
     exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
     T.lerp_(exp_avg, grads, 1 - beta1)                                   # m ← β1 m + (1 − β1) g
     T.mul_(exp_avg_sq, beta2)                                            # v ← β2 v + (1 − β2) g²

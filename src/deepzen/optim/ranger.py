@@ -95,8 +95,7 @@ class Ranger(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         check_radam_group(group)
         check_lookahead_group(group)
-        for flag in ("use_gc", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "use_gc", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {**radam_init_state(p), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}

@@ -71,8 +71,7 @@ class RMSProp(Optimizer):
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
         C.check_range("momentum", group["momentum"], 0.0, 1.0, high_open=True)
-        for flag in ("centered", "eps_inside_sqrt", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "centered", "eps_inside_sqrt", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {key: zeros_like(p) for key in _buffer_keys(group)}

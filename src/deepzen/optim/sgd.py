@@ -73,8 +73,7 @@ class SGD(Optimizer):
         C.check_range("momentum", group["momentum"], 0.0, 1.0, high_open=True)
         C.check_range("dampening", group["dampening"], 0.0, 1.0)
         C.check_weight_decay(group["weight_decay"])
-        for flag in ("nesterov", "lr_in_buffer", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "nesterov", "lr_in_buffer", "maximize")
         if group["fused"] is not None:
             C.check_flag("fused", group["fused"])
         if group["nesterov"] and group["momentum"] == 0:

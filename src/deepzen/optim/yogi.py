@@ -9,6 +9,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer
 
 
@@ -67,13 +68,9 @@ class Yogi(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        C.check_lr(group["lr"])
-        C.check_betas(group["betas"])
-        C.check_eps(group["eps"])
-        C.check_weight_decay(group["weight_decay"])
+        C.check_moment_group(group)
         C.check_range("initial_accumulator_value", group["initial_accumulator_value"], 0.0)
-        for flag in ("bias_correction", "decoupled", "maximize"):
-            C.check_flag(flag, group[flag])
+        C.check_flags(group, "bias_correction", "decoupled", "maximize")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         start = group["initial_accumulator_value"]
@@ -81,13 +78,10 @@ class Yogi(Optimizer):
                 for name in ("exp_avg", "exp_avg_sq")}
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        lr, eps = group["lr"], group["eps"]
         beta1, beta2 = group["betas"]
         params, grads = batch.params, batch.grads
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        elif wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
+        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
         exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
         T.lerp_(exp_avg, grads, 1 - beta1)                               # m ← β1 m + (1 − β1) g
         grad_sq = T.mul(grads, grads)                                    # g²
