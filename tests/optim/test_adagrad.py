@@ -11,14 +11,6 @@ from tests.optim.references.adagrad import RefAdagrad
 from tests.optim.test_sgd import run_big_against_torch
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    """Tiny tensors gain nothing from threads; on a busy 2-core machine OpenMP barriers make each op slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 CASES = [
     Case("adagrad", RefAdagrad, {}, id="adagrad-defaults"),
     Case("adagrad", RefAdagrad, {"fused": False}, id="adagrad-foreach"),

@@ -11,14 +11,6 @@ from tests.optim.references.rmsprop import RefRMSProp
 from tests.optim.test_sgd import run_big_against_torch
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    """Tiny tensors gain nothing from threads; on a busy 2-core machine OpenMP barriers make each op slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 CASES = [
     Case("rmsprop", RefRMSProp, {}, id="rmsprop-defaults"),
     Case("rmsprop", RefRMSProp, {"lr": 0.01, "eps_inside_sqrt": False, "eps": 1e-8, "alpha": 0.99},

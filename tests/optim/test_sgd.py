@@ -14,14 +14,6 @@ from tests.optim.harness import Case, cases_params, run_against_torch, run_case
 from tests.optim.references.sgd import RefMomentum, RefNAG, RefSGD
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    """Tiny tensors gain nothing from threads; on a busy 2-core machine OpenMP barriers make each op slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 CASES = [
     Case("sgd", RefSGD, {}, id="sgd-defaults"),
     Case("sgd", RefSGD, {"fused": False}, id="sgd-foreach"),

@@ -1,19 +1,9 @@
-"""Shared helpers for the Trainer tests: small deterministic problems on one CPU thread."""
+"""Shared helpers for the Trainer tests: small deterministic problems (one CPU thread: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: fast on a shared machine and the same float summation order every run."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def classification_data(n: int = 96, features: int = 6, classes: int = 3, seed: int = 0):
