@@ -24,10 +24,18 @@ TensorsOrScalars = Union[Scalar, Sequence[Scalar], Tensors]
 
 #: Tensors with at least this many elements are updated one at a time (each op on the same tensor while
 #: it is in cache); smaller ones go through one multi-tensor call per op (less Python overhead).
-BIG_TENSOR_NUMEL = 1 << 16
-#: Elementwise algorithms update big tensors in flat chunks of this many elements, so temporaries stay
-#: small and in cache instead of fresh pages from the OS on every step.
-CHUNK_NUMEL = 1 << 15
+#: 2**17 rather than 2**16: with 2**16, the 70k-element convolution weights of a small CNN went through
+#: the chunked path in 3 pieces each, ~10% slower per step than multi-tensor blocks.
+BIG_TENSOR_NUMEL = 1 << 17
+#: Elementwise algorithms update big tensors in flat chunks of this many elements per thread (a chunk
+#: is CHUNK_NUMEL x torch.get_num_threads()): each thread's share of every buffer stays in its L2 cache
+#: from one op to the next, and temporaries stay small instead of fresh pages from the OS every step.
+#: Measured on 4 x 4M params, 2 threads: 2**15 per chunk 58 ms (Yogi), 2**16 31 ms, 2**17 28 ms;
+#: 1 thread: 2**16 per chunk best.
+CHUNK_NUMEL = 1 << 16
+#: Small tensors go through multi-tensor calls in blocks of about this many elements (all of an
+#: algorithm's ops run on one block while it is in cache; ~6% faster than one call over 300 tensors).
+SMALL_BLOCK_NUMEL = 1 << 16
 
 
 def _first(value):  # type: ignore[no-untyped-def]
@@ -234,12 +242,18 @@ def group_by_device_dtype(indices: Sequence[int], tensors: Sequence[Tensor]) -> 
     groups: dict[tuple, list[int]] = {}
     for i in indices:
         t = tensors[i]
-        groups.setdefault((t.device, t.dtype), []).append(i)
+        # ``t.device`` builds a new object on every read; CPU tensors skip it (3x faster per tensor).
+        groups.setdefault((_CPU if t.is_cpu else t.device, t.dtype), []).append(i)
     return groups
 
 
-def chunk_bounds(numel: int, chunk: int = CHUNK_NUMEL) -> Iterator[tuple[int, int]]:
-    """(start, stop) offsets that cover ``numel`` flat elements in pieces of at most ``chunk``."""
+_CPU = torch.device("cpu")
+
+
+def chunk_bounds(numel: int, chunk: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, stop) offsets that cover ``numel`` flat elements in pieces of at most ``chunk``
+    (default: ``CHUNK_NUMEL`` per thread, read at call time)."""
+    chunk = chunk or CHUNK_NUMEL * torch.get_num_threads()
     for start in range(0, numel, chunk):
         yield start, min(start + chunk, numel)
 
@@ -250,14 +264,14 @@ def flat_view(t: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- fused kernels
+_FUSED_DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16})
+
+
 def fused_supported(tensors: Sequence[Tensor]) -> bool:
     """Whether torch's fused optimizer kernels accept these tensors (CPU or CUDA, float types, dense)."""
-    return all(
-        t.device.type in ("cpu", "cuda")
-        and t.dtype in (torch.float64, torch.float32, torch.float16, torch.bfloat16)
-        and not t.is_sparse
-        for t in tensors
-    )
+    # is_cpu / is_cuda / layout: cheap attribute reads (``t.device`` builds an object: 3x slower).
+    return all((t.is_cpu or t.is_cuda) and t.dtype in _FUSED_DTYPES and t.layout is torch.strided
+               for t in tensors)
 
 
 def fused_adam_(

@@ -12,8 +12,9 @@ math:
 - complex parameters are updated as ``torch.view_as_real`` pairs.
 
 Each step, a group's parameters are split by (device, dtype) and by size: small tensors are updated
-together through multi-tensor calls, big ones one at a time, and for elementwise algorithms
-(``elementwise = True``) big ones in flat chunks so temporaries stay in cache.
+together through multi-tensor calls (over blocks of about ``SMALL_BLOCK_NUMEL`` elements), big ones one
+at a time, and for elementwise algorithms (``elementwise = True``) big ones in flat chunks so
+temporaries stay in cache.
 """
 
 from __future__ import annotations
@@ -151,13 +152,17 @@ class Optimizer(torch.optim.Optimizer):
     def _gather(self, group: dict[str, Any]) -> Batch | None:
         """Collect the group's parameters that have a gradient, initializing new state, counting steps."""
         params, grads, states = [], [], []
+        all_state = self.state
         for p in group["params"]:
-            if p.grad is None:
+            grad = p.grad                                # read once: each read is a C++ call
+            if grad is None:
                 continue
-            if p.grad.is_sparse:
+            if grad.is_sparse:
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            state = self.state[p]
-            value, grad = (torch.view_as_real(p), torch.view_as_real(p.grad)) if p.is_complex() else (p, p.grad)
+            state = all_state[p]
+            value = p
+            if p.is_complex():
+                value, grad = torch.view_as_real(p), torch.view_as_real(grad)
             if not state:
                 state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
                 state.update(self._init_state(value, group))
@@ -166,8 +171,7 @@ class Optimizer(torch.optim.Optimizer):
             states.append(state)
         if not params:
             return None
-        step_tensors = [s["step"] for s in states]
-        T.add_(step_tensors, 1)
+        step_tensors, steps = _count_steps(states)
         if group["maximize"]:
             grads = T.neg(grads)
         # Buffers shaped like their parameter travel with it (and are chunked with it); other state
@@ -179,19 +183,30 @@ class Optimizer(torch.optim.Optimizer):
             params=params,
             grads=grads,
             state={k: [s[k] for s in states] for k in keys},
-            steps=[float(s) for s in step_tensors],
+            steps=steps,
             step_tensors=step_tensors,
             states=states,
         )
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """Split by (device, dtype) and size, then run ``_update`` on each part."""
+        big_numel, block_numel = T.BIG_TENSOR_NUMEL, T.SMALL_BLOCK_NUMEL
         for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
-            small = [i for i in positions if batch.params[i].numel() < T.BIG_TENSOR_NUMEL]
-            if small:
-                self._update(group, batch.select(small), loss)
-            for i in positions:
-                if batch.params[i].numel() < T.BIG_TENSOR_NUMEL:
+            sizes = [batch.params[i].numel() for i in positions]
+            # Small tensors: multi-tensor calls over blocks of ~block_numel elements, so a block's
+            # buffers stay in cache from one op of the algorithm to the next.
+            block, block_size = [], 0
+            for i, n in zip(positions, sizes):
+                if n < big_numel:
+                    block.append(i)
+                    block_size += n
+                    if block_size >= block_numel:
+                        self._update(group, batch.select(block), loss)
+                        block, block_size = [], 0
+            if block:
+                self._update(group, batch.select(block), loss)
+            for i, n in zip(positions, sizes):
+                if n < big_numel:
                     continue
                 single = batch.select([i])
                 if self.elementwise and _all_contiguous(single):
@@ -202,6 +217,30 @@ class Optimizer(torch.optim.Optimizer):
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         raise NotImplementedError
+
+
+def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float]]:
+    """Add 1 to each state's ``step`` (a 0-d tensor); return the step tensors and their new values.
+
+    The step tensors of parameters updated together are kept as views into one 1-D tensor, so counting
+    is one ``add_`` and reading the counts one ``tolist``, instead of one call per parameter (~1 us
+    each on CPU, a third of the base's per-step overhead with 300 parameters). Steps that are not such
+    views (new state, a loaded checkpoint, another set of parameters with gradients) are packed anew,
+    keeping their values; steps on several devices are counted one by one.
+    """
+    steps = [s["step"] for s in states]
+    pack = steps[0]._base
+    if pack is None or pack.numel() != len(steps) or any(t._base is not pack for t in steps):
+        if len({t.device for t in steps}) > 1:
+            T.add_(steps, 1)
+            return steps, [float(t) for t in steps]
+        pack = torch.stack([t.to(torch.float32) for t in steps])       # (n,)
+        steps = list(pack.unbind(0))
+        for state, view in zip(states, steps):
+            state["step"] = view
+    pack.add_(1)
+    values = pack.tolist()
+    return steps, [values[t.storage_offset()] for t in steps]
 
 
 def _all_contiguous(batch: Batch) -> bool:
