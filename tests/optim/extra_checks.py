@@ -68,12 +68,7 @@ def check_resume(make: MakeOptimizer, *, steps: int = 12, stop: int = 5) -> None
 
 def check_chunked_matches_whole(make: MakeOptimizer, monkeypatch: pytest.MonkeyPatch, *, steps: int = 4) -> None:
     """A big tensor updated in flat chunks ends exactly where the same tensor updated whole ends."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)      # on a busy 2-core machine OpenMP barriers make this 50x slower
-    try:
-        _chunked_matches_whole(make, monkeypatch, steps)
-    finally:
-        torch.set_num_threads(threads)
+    _chunked_matches_whole(make, monkeypatch, steps)
 
 
 def _chunked_matches_whole(make: MakeOptimizer, monkeypatch: pytest.MonkeyPatch, steps: int) -> None:

@@ -25,16 +25,6 @@ WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
 QUAD_STEPS = 200
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():  # type: ignore[no-untyped-def]
-    """Tiny tensors gain nothing from threads, and on a busy 2-core machine OpenMP's barriers in torch's
-    fused kernels cost ~20 ms a call; one thread keeps this file fast."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def each(specs: list[Spec]):  # type: ignore[no-untyped-def]
     return pytest.mark.parametrize("spec", specs, ids=[str(s) for s in specs])
 
