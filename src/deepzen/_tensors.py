@@ -258,6 +258,11 @@ def chunk_bounds(numel: int, chunk: int | None = None) -> Iterator[tuple[int, in
         yield start, min(start + chunk, numel)
 
 
+def view_base(t: Tensor) -> Tensor | None:
+    """The tensor ``t`` is a view of (``None`` if it owns its memory); private ``Tensor._base``."""
+    return t._base
+
+
 def flat_view(t: Tensor) -> Tensor:
     """A 1-D view sharing memory with ``t`` (``t`` must be contiguous)."""
     return t.view(-1)
@@ -267,11 +272,9 @@ def flat_view(t: Tensor) -> Tensor:
 _FUSED_DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16})
 
 
-def fused_supported(tensors: Sequence[Tensor]) -> bool:
-    """Whether torch's fused optimizer kernels accept these tensors (CPU or CUDA, float types, dense)."""
-    # is_cpu / is_cuda / layout: cheap attribute reads (``t.device`` builds an object: 3x slower).
-    return all((t.is_cpu or t.is_cuda) and t.dtype in _FUSED_DTYPES and t.layout is torch.strided
-               for t in tensors)
+def fused_supported_for(device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether torch's fused optimizer kernels accept dense tensors of this device and dtype."""
+    return device.type in ("cpu", "cuda") and dtype in _FUSED_DTYPES
 
 
 def fused_adam_(

@@ -177,43 +177,69 @@ class Optimizer(torch.optim.Optimizer):
         # Buffers shaped like their parameter travel with it (and are chunked with it); other state
         # (scalars, flags) stays reachable through ``Batch.states``.
         keys = [k for k, v in states[0].items()
-                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape
-                and all(k in s for s in states)]
+                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape]
+        try:
+            buffers = {k: [s[k] for s in states] for k in keys}
+        except KeyError:            # an option that adds a buffer was switched on mid-run: common ones only
+            buffers = {k: [s[k] for s in states] for k in keys if all(k in s for s in states)}
         return Batch(
             params=params,
             grads=grads,
-            state={k: [s[k] for s in states] for k in keys},
+            state=buffers,
             steps=steps,
             step_tensors=step_tensors,
             states=states,
         )
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        """Split by (device, dtype) and size, then run ``_update`` on each part."""
+        """Split by (device, dtype); each part goes to a fused kernel where the algorithm has one
+        (:meth:`_fused_update`), else by size to ``_update``."""
+        groups = T.group_by_device_dtype(range(len(batch)), batch.params)
+        for (device, dtype), positions in groups.items():
+            part = batch if len(groups) == 1 else batch.select(positions)
+            if self._use_fused(group, device, dtype):
+                self._fused_update(group, part)
+            else:
+                self._update_by_size(group, part, loss)
+
+    def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
+        """Whether ``_fused_update`` takes this group's tensors: the group's ``fused`` option, where it
+        has one (``None`` = wherever torch's fused kernels support the device and dtype)."""
+        choice = group.get("fused")
+        if choice is None:
+            return type(self)._fused_update is not Optimizer._fused_update and T.fused_supported_for(device, dtype)
+        return bool(choice)
+
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
+        """The update through torch's fused kernel, for algorithms where the math matches it exactly."""
+        raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
+
+    def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """``_update`` over one device and dtype: small tensors in cache-sized multi-tensor blocks, big
+        ones one at a time (elementwise algorithms: in flat chunks)."""
         big_numel, block_numel = T.BIG_TENSOR_NUMEL, T.SMALL_BLOCK_NUMEL
-        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
-            sizes = [batch.params[i].numel() for i in positions]
-            # Small tensors: multi-tensor calls over blocks of ~block_numel elements, so a block's
-            # buffers stay in cache from one op of the algorithm to the next.
-            block, block_size = [], 0
-            for i, n in zip(positions, sizes):
-                if n < big_numel:
-                    block.append(i)
-                    block_size += n
-                    if block_size >= block_numel:
-                        self._update(group, batch.select(block), loss)
-                        block, block_size = [], 0
-            if block:
-                self._update(group, batch.select(block), loss)
-            for i, n in zip(positions, sizes):
-                if n < big_numel:
-                    continue
-                single = batch.select([i])
-                if self.elementwise and _all_contiguous(single):
-                    for piece in single.chunks():
-                        self._update(group, piece, loss)
-                else:
-                    self._update(group, single, loss)
+        sizes = [p.numel() for p in batch.params]
+        # Small tensors: multi-tensor calls over blocks of ~block_numel elements, so a block's
+        # buffers stay in cache from one op of the algorithm to the next.
+        block, block_size = [], 0
+        for i, n in enumerate(sizes):
+            if n < big_numel:
+                block.append(i)
+                block_size += n
+                if block_size >= block_numel:
+                    self._update(group, batch.select(block), loss)
+                    block, block_size = [], 0
+        if block:
+            self._update(group, batch.select(block), loss)
+        for i, n in enumerate(sizes):
+            if n < big_numel:
+                continue
+            single = batch.select([i])
+            if self.elementwise and _all_contiguous(single):
+                for piece in single.chunks():
+                    self._update(group, piece, loss)
+            else:
+                self._update(group, single, loss)
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         raise NotImplementedError
@@ -229,8 +255,8 @@ def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float
     keeping their values; steps on several devices are counted one by one.
     """
     steps = [s["step"] for s in states]
-    pack = steps[0]._base
-    if pack is None or pack.numel() != len(steps) or any(t._base is not pack for t in steps):
+    pack = T.view_base(steps[0])
+    if pack is None or pack.numel() != len(steps) or any(T.view_base(t) is not pack for t in steps):
         if len({t.device for t in steps}) > 1:
             T.add_(steps, 1)
             return steps, [float(t) for t in steps]

@@ -72,21 +72,13 @@ class Adagrad(Optimizer):
         initial = group["initial_accumulator_value"]
         return {"sum": torch.full_like(p, initial, memory_format=torch.contiguous_format)}
 
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        use_fused = group["fused"]
-        if use_fused is None:
-            use_fused = T.fused_supported(batch.params)
-        if not use_fused:
-            super()._dispatch(group, batch, loss)
-            return
-        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
-            part = batch.select(positions)
-            # The kernel applies maximize itself; batch.grads were already negated, so pass False.
-            T.fused_adagrad_(
-                part.params, part.grads, part["sum"], part.step_tensors,
-                lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                eps=group["eps"], maximize=False,
-            )
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
+        # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+        T.fused_adagrad_(
+            batch.params, batch.grads, batch["sum"], batch.step_tensors,
+            lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+            eps=group["eps"], maximize=False,
+        )
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]

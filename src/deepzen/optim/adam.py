@@ -70,23 +70,15 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_like(p)
         return state
 
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        use_fused = group["fused"]
-        if use_fused is None:
-            use_fused = T.fused_supported(batch.params)
-        if not use_fused:
-            super()._dispatch(group, batch, loss)
-            return
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
         beta1, beta2 = group["betas"]
-        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
-            part = batch.select(positions)
-            # The kernel applies maximize itself; batch.grads were already negated, so pass False.
-            T.fused_adam_(
-                part.params, part.grads, part["exp_avg"], part["exp_avg_sq"],
-                part["max_exp_avg_sq"] if group["amsgrad"] else [], part.step_tensors,
-                lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-                eps=group["eps"], amsgrad=group["amsgrad"], maximize=False, decoupled=group["decoupled"],
-            )
+        # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+        T.fused_adam_(
+            batch.params, batch.grads, batch["exp_avg"], batch["exp_avg_sq"],
+            batch["max_exp_avg_sq"] if group["amsgrad"] else [], batch.step_tensors,
+            lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+            eps=group["eps"], amsgrad=group["amsgrad"], maximize=False, decoupled=group["decoupled"],
+        )
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         lr, eps = group["lr"], group["eps"]

@@ -98,26 +98,30 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = zeros_like(torch.view_as_real(p) if p.is_complex() else p)
         return super()._gather(group)
 
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        use_fused = group["fused"]
-        if use_fused is None:
-            use_fused = not group["lr_in_buffer"] and T.fused_supported(batch.params)
-        if not use_fused:
-            super()._dispatch(group, batch, loss)
-            return
+    def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
+        if group["fused"] is None and not group["momentum"]:
+            return False            # θ −= ηg is one multi-tensor op: as fast as the kernel, less overhead
+        return not group["lr_in_buffer"] and super()._use_fused(group, device, dtype)
+
+    def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        if group["momentum"] or group["weight_decay"]:
+            super()._update_by_size(group, batch, loss)
+        else:
+            self._update(group, batch, loss)    # one pass per element, no temporaries: no blocking needed
+
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
         momentum = group["momentum"]
-        for positions in T.group_by_device_dtype(range(len(batch)), batch.params).values():
-            # The kernel's is_first_step (b = g) covers a whole call: split new buffers from old ones.
-            parts = _split_first_steps(positions, batch.steps) if momentum else [(positions, False)]
-            for part_positions, first in parts:
-                part = batch.select(part_positions)
-                # The kernel applies maximize itself; batch.grads were already negated, so pass False.
-                T.fused_sgd_(
-                    part.params, part.grads, part["momentum_buffer"] if momentum else [],
-                    lr=group["lr"], weight_decay=group["weight_decay"], momentum=momentum,
-                    dampening=group["dampening"], nesterov=group["nesterov"], maximize=False,
-                    is_first_step=first,
-                )
+        # The kernel's is_first_step (b = g) covers a whole call: split new buffers from old ones.
+        parts = _split_first_steps(range(len(batch)), batch.steps) if momentum else [(range(len(batch)), False)]
+        for positions, first in parts:
+            part = batch if len(positions) == len(batch) else batch.select(positions)
+            # The kernel applies maximize itself; batch.grads were already negated, so pass False.
+            T.fused_sgd_(
+                part.params, part.grads, part["momentum_buffer"] if momentum else [],
+                lr=group["lr"], weight_decay=group["weight_decay"], momentum=momentum,
+                dampening=group["dampening"], nesterov=group["nesterov"], maximize=False,
+                is_first_step=first,
+            )
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
