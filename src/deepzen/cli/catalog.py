@@ -5,10 +5,11 @@ formula, a dataset's description), taken from the docstrings so the code and the
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import re
 from typing import Callable
+
+from deepzen._suggest import did_you_mean
 
 CATEGORIES = ("optimizers", "models", "datasets", "losses", "schedules", "metrics", "regularizers")
 SINGULAR = {"optimizers": "optimizer", "models": "model", "datasets": "dataset", "losses": "loss",
@@ -73,8 +74,7 @@ def table(category: str) -> Table:
     key = category.lower()
     key = next((plural for plural, one in SINGULAR.items() if one == key), key)
     if key not in TABLES:
-        close = difflib.get_close_matches(key, CATEGORIES, n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(key, CATEGORIES, n=1)
         raise ValueError(f"cannot list {category!r}{hint} Allowed: {', '.join(CATEGORIES)}")
     return TABLES[key]()
 
@@ -103,8 +103,7 @@ def explain(name: str, category: str | None = None) -> list[tuple[str, str]]:
         return found
     names = [row[0] for cat in TABLES for row in table(cat)[1]] if category is None else \
         [row[0] for row in table(category)[1]]
-    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(name.lower(), names)
     raise ValueError(f"nothing named {name!r}{hint} See `deepzen list optimizers|models|datasets|losses|schedules`")
 
 

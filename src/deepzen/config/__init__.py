@@ -10,19 +10,35 @@ Sections ``data``, ``model``, ``optimizer``, ``loss``, ``regularization``, ``tra
 
 from __future__ import annotations
 
-from deepzen.config.errors import ConfigError, did_you_mean
+from deepzen.config.errors import ConfigError
 from deepzen.config.loader import (
-    apply_overrides, default_text, load_config, parse_toml, parse_value, read_toml, to_toml, validate, write_config,
+    apply_overrides,
+    default_text,
+    load_config,
+    parse_toml,
+    parse_value,
+    read_toml,
+    to_toml,
+    validate,
+    write_config,
 )
 from deepzen.config.references import check_references, optimizer_hparams
 from deepzen.config.sections import (
-    DataConfig, EarlyStoppingConfig, ExperimentConfig, LossConfig, ModelConfig, OptimizerConfig, OutputConfig,
-    RegularizationConfig, ScheduleConfig, TrainingConfig,
+    DataConfig,
+    EarlyStoppingConfig,
+    ExperimentConfig,
+    LossConfig,
+    ModelConfig,
+    OptimizerConfig,
+    OutputConfig,
+    RegularizationConfig,
+    ScheduleConfig,
+    TrainingConfig,
 )
 
 __all__ = [
     "ConfigError", "DataConfig", "EarlyStoppingConfig", "ExperimentConfig", "LossConfig", "ModelConfig",
     "OptimizerConfig", "OutputConfig", "RegularizationConfig", "ScheduleConfig", "TrainingConfig",
-    "apply_overrides", "check_references", "default_text", "did_you_mean", "load_config", "optimizer_hparams",
+    "apply_overrides", "check_references", "default_text", "load_config", "optimizer_hparams",
     "parse_toml", "parse_value", "read_toml", "to_toml", "validate", "write_config",
 ]

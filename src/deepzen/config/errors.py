@@ -6,9 +6,10 @@ a "did you mean" over the keys their section allows.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
+
+from deepzen._suggest import did_you_mean
 
 
 class ConfigError(ValueError):
@@ -28,12 +29,6 @@ class ConfigError(ValueError):
             return f"invalid config{where}: {self.problems[0]}"
         lines = "\n".join(f"  - {p}" for p in self.problems)
         return f"invalid config{where} ({len(self.problems)} problems):\n{lines}"
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices`` (difflib), or ``""``."""
-    close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.6)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def show(value: Any) -> str:
@@ -67,7 +62,7 @@ def from_pydantic(errors: list[dict[str, Any]], fields_at: Any) -> list[str]:
         if kind == "extra_forbidden":
             allowed = fields_at(loc[:-1]) or []
             table = f"[{key_path(loc[:-1])}]" if len(loc) > 1 else "the top level"
-            problems.append(f"{path}: unknown key{did_you_mean(str(loc[-1]), allowed)} "
+            problems.append(f"{path}: unknown key{did_you_mean(str(loc[-1]), allowed, cutoff=0.6)} "
                             f"Allowed keys in {table}: {', '.join(allowed)}")
             continue
         if kind == "missing":
@@ -77,7 +72,7 @@ def from_pydantic(errors: list[dict[str, Any]], fields_at: Any) -> list[str]:
         if kind == "literal_error":
             listed = str(err.get("ctx", {}).get("expected", "")).replace(" or ", ",")
             expected = [e.strip().strip("'") for e in listed.split(",")]
-            message = f"allowed: {err['ctx']['expected']}{did_you_mean(str(value), expected)}"
+            message = f"allowed: {err['ctx']['expected']}{did_you_mean(str(value), expected, cutoff=0.6)}"
         elif kind.startswith(("int_", "float_", "bool_", "string_", "greater", "less", "model_type", "dict_", "list_")):
             message = message[0].lower() + message[1:]
         shown = f"{path}: " if isinstance(value, dict) else f"{path} = {show(value)}: "

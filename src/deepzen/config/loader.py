@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from deepzen.config.errors import ConfigError, did_you_mean
+from deepzen.config.errors import ConfigError
 from deepzen.config.references import check_references
 from deepzen.config.sections import ExperimentConfig
 
@@ -153,5 +153,5 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
-__all__ = ["ConfigError", "apply_overrides", "default_text", "did_you_mean", "load_config", "parse_toml",
+__all__ = ["ConfigError", "apply_overrides", "default_text", "load_config", "parse_toml",
            "parse_value", "read_toml", "to_toml", "validate", "write_config"]

@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 import torch
 
-from deepzen.config.errors import did_you_mean, show
+from deepzen._suggest import did_you_mean
+from deepzen.config.errors import show
 from deepzen.config.sections import ExperimentConfig
 
 
@@ -27,7 +28,7 @@ def check_references(config: ExperimentConfig) -> list[str]:
 
 
 def _unknown(key: str, value: str, what: str, names: list[str]) -> str:
-    return f"{key} = {show(value)}: unknown {what}{did_you_mean(value, names)} Available: {', '.join(names)}"
+    return f"{key} = {show(value)}: unknown {what}{did_you_mean(value, names, cutoff=0.6)} Available: {', '.join(names)}"
 
 
 def dataset_names() -> list[str]:
@@ -70,7 +71,7 @@ def check_data(config: ExperimentConfig) -> list[str]:
     if allowed is None:
         return []
     keys = ["name", "val", "test", "seed", *allowed]
-    return [f"data.{key}: unknown option of dataset {name!r}{did_you_mean(key, keys)} "
+    return [f"data.{key}: unknown option of dataset {name!r}{did_you_mean(key, keys, cutoff=0.6)} "
             f"Allowed: name, val, test, seed{', ' if allowed else ''}{', '.join(allowed)}"
             for key in config.data.options() if key not in allowed]
 
@@ -86,7 +87,7 @@ def check_model(config: ExperimentConfig) -> list[str]:
     problems = []
     for key, value in config.model.options().items():
         if key not in table:
-            problems.append(f"model.{key}: unknown option of model {kind!r}{did_you_mean(key, ['kind', *table])} "
+            problems.append(f"model.{key}: unknown option of model {kind!r}{did_you_mean(key, ['kind', *table], cutoff=0.6)} "
                             f"Allowed: kind, {', '.join(table)}")
             continue
         try:
@@ -121,7 +122,7 @@ def check_optimizer(config: ExperimentConfig) -> list[str]:
     except ImportError as err:  # a registered optimizer whose module is missing
         return [f"optimizer.name = {show(name)}: this optimizer cannot be loaded ({err})"]
     hparams = optimizer_hparams(config)
-    problems = [f"optimizer.{key}: unknown hyperparameter of {name!r}{did_you_mean(key, ['name', *allowed])} "
+    problems = [f"optimizer.{key}: unknown hyperparameter of {name!r}{did_you_mean(key, ['name', *allowed], cutoff=0.6)} "
                 f"Allowed: name, {', '.join(allowed)}" for key in hparams if key not in allowed]
     if config.regularization.weight_decay and "weight_decay" not in allowed:
         problems.append(f"regularization.weight_decay: optimizer {name!r} has no weight_decay; "

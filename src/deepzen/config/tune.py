@@ -28,7 +28,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from deepzen.config.errors import did_you_mean, show
+from deepzen._suggest import did_you_mean
+from deepzen.config.errors import show
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "int_log", "choice")
 SPEC_KEYS = (*DISTRIBUTIONS, "step", "when")
@@ -138,7 +139,7 @@ def _parse_one(key: str, spec: Any) -> SearchParam:
                          f"{', '.join(DISTRIBUTIONS)}, e.g. {{log_uniform = [1e-5, 1e-1]}}")
     unknown = [k for k in spec if k not in SPEC_KEYS]
     if unknown:
-        raise ValueError(f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], SPEC_KEYS)} "
+        raise ValueError(f"{key}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], SPEC_KEYS, cutoff=0.6)} "
                          f"Allowed: {', '.join(SPEC_KEYS)}")
     kinds = [k for k in spec if k in DISTRIBUTIONS]
     if len(kinds) != 1:
@@ -213,7 +214,7 @@ def _resolve_conditions(param: SearchParam, params: dict[str, SearchParam]) -> S
             raise ValueError(f"{param.key}: its condition refers to itself")
         if parent is None:
             raise ValueError(f"{param.key}: when refers to {parent_key!r}, which is not searched"
-                             f"{did_you_mean(parent_key, list(params))} A condition needs a choice parameter.")
+                             f"{did_you_mean(parent_key, list(params), cutoff=0.6)} A condition needs a choice parameter.")
         if parent.kind != "choice":
             raise ValueError(f"{param.key}: when refers to {parent_key!r}, a {parent.kind} parameter; "
                              "conditions need a choice parameter")
@@ -224,7 +225,7 @@ def _resolve_conditions(param: SearchParam, params: dict[str, SearchParam]) -> S
         else:
             names = [str(c) for c in parent.choices]
             raise ValueError(f"{param.key}: when {parent_key} = {show(wanted)}: not one of its choices "
-                             f"{list(parent.choices)}{did_you_mean(str(wanted), names)}")
+                             f"{list(parent.choices)}{did_you_mean(str(wanted), names, cutoff=0.6)}")
         resolved.append((parent_key, values))
     return SearchParam(param.key, param.kind, param.low, param.high, param.step, param.choices, tuple(resolved))
 

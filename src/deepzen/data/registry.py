@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 from torch.utils.data import Dataset
 
-from deepzen.data.errors import DataError, did_you_mean
+from deepzen._suggest import did_you_mean
+from deepzen.data.errors import DataError
 from deepzen.data.splits import Splits
 
 

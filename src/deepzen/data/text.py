@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
+from deepzen._suggest import did_you_mean
 from deepzen.data.datasets import SequenceDataset
-from deepzen.data.errors import DataError, did_you_mean
+from deepzen.data.errors import DataError
 from deepzen.data.splits import Splits, split_counts
 from deepzen.info import DataInfo
 

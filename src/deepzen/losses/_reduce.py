@@ -4,20 +4,13 @@ broadcasting (a ``(B, 1)`` prediction against a ``(B,)`` target must never becom
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 import torch
 from torch import Tensor
 
+from deepzen._suggest import did_you_mean
+
 #: Allowed values of every loss's ``reduction`` option.
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def did_you_mean(value: str, allowed: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest allowed names, or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(value), list(allowed), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def check_reduction(reduction: str) -> None:

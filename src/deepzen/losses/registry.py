@@ -10,7 +10,7 @@ from typing import Any, Union
 
 from torch import Tensor
 
-from deepzen.losses._reduce import did_you_mean
+from deepzen._suggest import did_you_mean
 from deepzen.losses.classification import binary_cross_entropy, cross_entropy, nll
 from deepzen.losses.divergence import kl_div
 from deepzen.losses.regression import huber, mae, mse

@@ -5,10 +5,11 @@ named with what is allowed) and fills in the defaults.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from deepzen._suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,7 @@ def choice(default: str, choices: Sequence[str], help: str) -> Option:
     def parse(v: Any) -> str:
         key = v.lower() if isinstance(v, str) else v
         if key not in choices:
-            close = difflib.get_close_matches(str(v), choices, n=3, cutoff=0.5)
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            hint = did_you_mean(str(v), choices)
             raise ValueError(f"one of {allowed}{hint}")
         return key
 
@@ -112,8 +112,7 @@ def validate(kind: str, table: dict[str, Option], given: dict[str, Any]) -> dict
     values = {name: opt.default for name, opt in table.items()}
     for name, value in given.items():
         if name not in table:
-            close = difflib.get_close_matches(name, table, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(name, table)
             raise ValueError(f"unknown option {name!r} for model {kind!r}{hint} "
                              f"Allowed options: {', '.join(table)}")
         try:

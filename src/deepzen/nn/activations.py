@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
-
 from torch import nn
+
+from deepzen._suggest import did_you_mean
 
 #: name -> torch module class (built with no arguments, torch's defaults).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -29,7 +29,6 @@ def make_activation(name: str) -> nn.Module:
         ValueError: unknown name (with "did you mean" and the list of names).
     """
     if name not in ACTIVATIONS:
-        close = difflib.get_close_matches(str(name), ACTIVATIONS, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(str(name), ACTIVATIONS)
         raise ValueError(f"unknown activation {name!r}{hint} Available: {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[name]()

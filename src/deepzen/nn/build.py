@@ -6,12 +6,12 @@ Family modules are imported on first use, so listing names stays cheap.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
 from torch import nn
 
+from deepzen._suggest import did_you_mean
 from deepzen.info import DataInfo
 from deepzen.nn._options import Option, validate
 
@@ -33,8 +33,7 @@ def available() -> dict[str, str]:
 def _module(kind: str) -> Any:
     key = kind.lower() if isinstance(kind, str) else kind
     if key not in MODELS:
-        close = difflib.get_close_matches(str(kind), MODELS, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(str(kind), MODELS)
         raise ValueError(f"unknown model kind {kind!r}{hint} Available: {', '.join(MODELS)}")
     return importlib.import_module(f"deepzen.nn.{MODELS[key][0]}")
 

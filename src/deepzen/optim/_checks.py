@@ -3,9 +3,10 @@ the allowed range."""
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
+
+from deepzen._suggest import did_you_mean
 
 
 def check_range(
@@ -65,8 +66,7 @@ def check_betas(betas: Any, count: int = 2, name: str = "betas") -> None:
 def check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
     """A value from a fixed set; a near miss of a string gets a "did you mean"."""
     if value not in allowed:
-        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
         raise ValueError(f"invalid {name}: {value!r}{hint} Allowed values are {', '.join(map(repr, allowed))}")
 
 

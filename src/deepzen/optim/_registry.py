@@ -5,11 +5,12 @@ Classes are imported on first use, so listing names stays cheap.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
 import torch
+
+from deepzen._suggest import did_you_mean
 
 #: name -> (module under deepzen.optim, class name, one-line description)
 REGISTRY: dict[str, tuple[str, str, str]] = {
@@ -47,8 +48,7 @@ def get_class(name: str) -> type[torch.optim.Optimizer]:
     """The optimizer class registered under ``name`` (case-insensitive)."""
     key = name.lower() if isinstance(name, str) else name
     if key not in REGISTRY:
-        close = difflib.get_close_matches(str(key), REGISTRY, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(str(key), REGISTRY)
         raise ValueError(f"unknown optimizer {name!r}{hint} Available: {', '.join(REGISTRY)}")
     module, cls, _ = REGISTRY[key]
     return getattr(importlib.import_module(f"deepzen.optim.{module}"), cls)

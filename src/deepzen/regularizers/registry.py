@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from typing import Any, Optional, Union
 
+from deepzen._suggest import did_you_mean
 from deepzen.regularizers.penalties import L1, L1L2, L2, NoPenalty, Penalty
 
 REGISTRY: dict[str, type[Penalty]] = {"l1": L1, "l2": L2, "l1l2": L1L2, "none": NoPenalty}
@@ -25,15 +25,13 @@ def get(name: Optional[Union[str, Penalty]], **options: Any) -> Penalty:
         return name
     key = "none" if name is None else str(name).lower().replace("_", "").replace("-", "")
     if key not in REGISTRY:
-        close = difflib.get_close_matches(key, REGISTRY, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(key, REGISTRY)
         raise ValueError(f"unknown regularizer {name!r}{hint} Available: {', '.join(REGISTRY)}")
     cls = REGISTRY[key]
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     for option in options:
         if option not in allowed:
-            close = difflib.get_close_matches(option, allowed, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(option, allowed)
             raise ValueError(f"regularizer {key!r} has no option {option!r}{hint} Allowed: {', '.join(allowed)}")
     try:
         return cls(**options)

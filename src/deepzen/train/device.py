@@ -10,18 +10,14 @@ whenever an inf/nan gradient appears; it is offered on CUDA only.
 from __future__ import annotations
 
 import contextlib
-import difflib
 from dataclasses import dataclass
 from typing import ContextManager
 
 import torch
 
+from deepzen._suggest import did_you_mean
+
 PRECISIONS: dict[str, torch.dtype | None] = {"32": None, "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def _did_you_mean(value: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(value, allowed, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -69,7 +65,7 @@ def resolve_precision(precision: str | int, device: torch.device) -> Precision:
     name = str(precision).lower()
     if name not in PRECISIONS:
         raise ValueError(
-            f"invalid precision {precision!r}; allowed: {', '.join(PRECISIONS)}{_did_you_mean(name, list(PRECISIONS))}"
+            f"invalid precision {precision!r}; allowed: {', '.join(PRECISIONS)}{did_you_mean(name, list(PRECISIONS))}"
         )
     dtype = PRECISIONS[name]
     if dtype is torch.float16 and device.type != "cuda":

@@ -15,7 +15,6 @@ sample (``pred`` ``(B,)`` or ``(B, 1)``, predicted class ``pred > 0``).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from typing import Any
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from deepzen._suggest import did_you_mean
 from deepzen.structures import IGNORE_INDEX
 
 
@@ -224,7 +224,6 @@ def get_metric(name: str | Metric, **options: Any) -> Metric:
         return TopKAccuracy(k=int(match.group(1)))
     if key not in METRICS:
         allowed = sorted(METRICS) + ["top5 (any topK)"]
-        close = difflib.get_close_matches(key, list(METRICS) + list(ALIASES), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(key, list(METRICS) + list(ALIASES), n=1, cutoff=0.6)
         raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}{hint}")
     return METRICS[key](**options)

@@ -20,7 +20,6 @@ name            interval  lr at step/epoch t (base lr ``b``)
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 from typing import Any, Callable
@@ -28,14 +27,11 @@ from typing import Any, Callable
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as torch_schedulers
 
+from deepzen._suggest import did_you_mean
+
 SCHEDULES = ("step", "cosine", "one_cycle", "plateau")
 INTERVALS = {"step": "epoch", "cosine": "step", "one_cycle": "step", "plateau": "epoch"}
 _ALIASES = {"cosine_warmup": "cosine", "onecycle": "one_cycle", "reduce_on_plateau": "plateau", "steplr": "step"}
-
-
-def _hint(value: str, allowed: list[str]) -> str:
-    close = difflib.get_close_matches(value, allowed, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def schedule_interval(name: str) -> str:
@@ -46,7 +42,7 @@ def schedule_interval(name: str) -> str:
 def _canonical(name: str) -> str:
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; allowed: {', '.join(SCHEDULES)}{_hint(key, list(SCHEDULES))}")
+        raise ValueError(f"unknown schedule {name!r}; allowed: {', '.join(SCHEDULES)}{did_you_mean(key, list(SCHEDULES))}")
     return key
 
 
@@ -65,7 +61,7 @@ def _check_options(name: str, opts: dict[str, Any], allowed: list[str]) -> None:
     for key in opts:
         if key not in allowed:
             raise ValueError(
-                f"schedule {name!r} has no option {key!r}; allowed: {', '.join(sorted(allowed))}{_hint(key, allowed)}"
+                f"schedule {name!r} has no option {key!r}; allowed: {', '.join(sorted(allowed))}{did_you_mean(key, allowed)}"
             )
 
 

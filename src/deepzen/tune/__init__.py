@@ -17,8 +17,8 @@ from typing import Any
 
 import optuna
 
+from deepzen._suggest import did_you_mean
 from deepzen.config import ConfigError, ExperimentConfig, load_config, parse_toml, to_toml
-from deepzen.config.errors import did_you_mean
 from deepzen.tune.report import summary_table, write_outputs
 from deepzen.tune.space import check_space
 from deepzen.tune.storage import hide_password, open_storage
@@ -50,7 +50,7 @@ def resolve_metric(config: ExperimentConfig) -> tuple[str, str]:
     if metric not in allowed:
         hint = " (tune on the validation split: prefix val_)" if f"val_{metric}" in allowed else ""
         raise ConfigError(f"tune.metric = {metric!r}: not produced by this {splits.info.task} experiment{hint}"
-                          f"{did_you_mean(metric, allowed)} Allowed: {', '.join(allowed)}")
+                          f"{did_you_mean(metric, allowed, cutoff=0.6)} Allowed: {', '.join(allowed)}")
     return metric, direction_of(metric, config.tune.direction)
 
 
