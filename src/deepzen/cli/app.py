@@ -1,5 +1,6 @@
-"""The ``deepzen`` commands (Typer). Each command is a thin layer over ``deepzen.train.experiment``;
-user errors (bad configs, bad data, bad paths, unknown names) are reported by :func:`deepzen.cli.main`.
+"""The ``deepzen`` commands (Typer). Each command is a thin layer over ``deepzen.train.experiment``
+(train) or ``deepzen.train.inference`` (evaluate, predict); user errors (bad configs, bad data, bad paths,
+unknown names) are reported by :func:`deepzen.cli.main`.
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Loss and metrics of a trained run on its test split (or --split, or a --data file)."""
-    from deepzen.train import experiment
+    from deepzen.train import inference
 
-    metrics = experiment.evaluate_run(run_dir, data, split=split, checkpoint=checkpoint)
+    metrics = inference.evaluate_run(run_dir, data, split=split, checkpoint=checkpoint)
     if as_json:
         print(json.dumps(metrics))
         return
@@ -84,9 +85,9 @@ def predict(
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last."),
 ) -> None:
     """Predict the samples in INPUT_FILE with a trained run; writes a CSV."""
-    from deepzen.train import experiment
+    from deepzen.train import inference
 
-    path = experiment.predict_run(run_dir, input_file, output, checkpoint=checkpoint)
+    path = inference.predict_run(run_dir, input_file, output, checkpoint=checkpoint)
     _console().print(f"predictions written to {path}")
 
 

@@ -1,7 +1,8 @@
 """CSV files: a header row, one sample per row, one target column.
 
 Numeric columns stay numbers; text columns are one-hot encoded (``categorical="onehot"``, categories
-taken from the training rows; a category first seen later encodes as all zeros) or refused
+taken from the training rows; a category seen only in the validation or test rows encodes as all zeros,
+while in new samples to predict (:func:`prepare_csv`) it is an error) or refused
 (``categorical="error"``). Missing cells (empty, ``NA``, ``NaN``, ``?``, ``null``, ...) are refused
 (``missing="error"``) or imputed (``missing="impute"``: training mean for numbers, most frequent training
 value for text). The target column may never have missing cells. All fitted values (categories,
@@ -20,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from deepzen._suggest import did_you_mean
 from deepzen.data.arrays import array_splits
-from deepzen.data.errors import DataError, check_finite, did_you_mean
+from deepzen.data.errors import DataError, check_finite
 from deepzen.data.scaling import apply_stats
 from deepzen.data.splits import DEFAULT_TEST, Splits, split_indices
 
@@ -64,8 +66,10 @@ def _missing_error(column: str, rows: np.ndarray, file: str, fix: str) -> DataEr
                      f"{', ...' if len(rows) > 5 else ''}); {fix}")
 
 
-def encode_features(columns: dict[str, list[str]], fitted: dict[str, Any], file: str) -> np.ndarray:
-    """Features ``(N, F)`` from raw columns with the training-split encoding in ``fitted``."""
+def encode_features(columns: dict[str, list[str]], fitted: dict[str, Any], file: str,
+                    unknown: str = "zeros") -> np.ndarray:
+    """Features ``(N, F)`` from raw columns with the training-split encoding in ``fitted``; a category
+    the training rows never had encodes as all zeros (``unknown="zeros"``) or is refused (``"error"``)."""
     blocks = []
     for name in fitted["columns"]:
         if name not in columns:
@@ -80,6 +84,8 @@ def encode_features(columns: dict[str, list[str]], fitted: dict[str, Any], file:
             cells = [fitted["impute"][name] if m else c for c, m in zip(cells, missing)]
         if name in fitted["categorical"]:
             cats = fitted["categorical"][name]
+            if unknown == "error":
+                _refuse_unknown_categories(name, cells, cats, file)
             blocks.append(np.array([[c == k for k in cats] for c in cells], dtype=np.float64).reshape(len(cells), -1))
         else:
             nums = _as_numbers([str(c) for c in cells])
@@ -87,6 +93,16 @@ def encode_features(columns: dict[str, list[str]], fitted: dict[str, Any], file:
                 raise DataError(f"{file}: column {name!r} holds text but was numeric in training")
             blocks.append(nums[:, None])
     return np.concatenate(blocks, axis=1)
+
+
+def _refuse_unknown_categories(column: str, cells: list[str], categories: list[str], file: str) -> None:
+    known = set(categories)
+    lines = [i + 2 for i, c in enumerate(cells) if c not in known]
+    if lines:
+        first = cells[lines[0] - 2]
+        raise DataError(f"{file} line {lines[0]}: column {column!r} has category {first!r}, which the training "
+                        f"rows never had{did_you_mean(first, categories) or '.'} Known: {', '.join(categories)}"
+                        f"{f' ({len(lines)} rows in all)' if len(lines) > 1 else ''}")
 
 
 def fit_encoding(columns: dict[str, list[str]], names: list[str], train_rows: np.ndarray, categorical: str,
@@ -162,10 +178,15 @@ def load_csv(path: str | Path, val: float, test: float | None, seed: int, target
                         stats_extra={"csv": {**fitted, "target": target, "delimiter": delimiter}})
 
 
-def prepare_csv(path: str | Path, stats: dict[str, Any]) -> np.ndarray:
-    """Standardized features ``(N, F)`` of a CSV file (target column optional) with stored training stats."""
+def prepare_csv(path: str | Path, stats: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """New samples of a CSV file read with the stored training encoding ``stats["csv"]``: standardized
+    features ``(N, F)`` (unknown categories refused) and the raw target cells ``(N,)`` as text, or
+    ``None`` when the file has no target column."""
     fitted = stats["csv"]
+    file = Path(path).name
     _, columns = read_table(path, fitted.get("delimiter", ","))
-    x = encode_features(columns, fitted, Path(path).name)
-    check_finite(x, f"{Path(path).name}: the features")
-    return apply_stats(x, stats)
+    x = encode_features(columns, fitted, file, unknown="error")
+    check_finite(x, f"{file}: the features")
+    target = fitted.get("target")
+    y = np.array(columns[target], dtype=str) if target in columns else None
+    return apply_stats(x, stats), y

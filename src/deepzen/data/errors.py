@@ -5,20 +5,11 @@ Every message names the problem and the fix; nothing is dropped silently.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 import numpy as np
 
 
 class DataError(ValueError):
     """Bad data or a bad data option (a ``ValueError``, so plain ``except ValueError`` catches it)."""
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
 def check_finite(x: np.ndarray, what: str, fix: str = "clean or impute those values first") -> None:

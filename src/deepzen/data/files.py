@@ -16,10 +16,9 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 from deepzen.data.arrays import array_splits
-from deepzen.data.csv_file import load_csv, prepare_csv
+from deepzen.data.csv_file import load_csv
 from deepzen.data.errors import DataError, check_labels
 from deepzen.data.images import load_image_folder
-from deepzen.data.scaling import prepare
 from deepzen.data.splits import DEFAULT_TEST, Splits, split_indices
 from deepzen.data.text import load_text
 from deepzen.info import DataInfo
@@ -117,22 +116,3 @@ def load_path(path: str | Path, val: float, test: float | None, seed: int, **opt
         return load_text(val, test, seed, path=str(p), **options)
     raise DataError(f"unsupported file type {suffix!r} for {p.name}; deepzen reads .csv, .npz, .txt files "
                     "and image folders (root/<class>/<images>)")
-
-
-def prepare_file(path: str | Path, info: DataInfo, x_key: str = "x") -> torch.Tensor:
-    """Model inputs for new samples stored in a CSV or NPZ file, with the training split's statistics."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{str(p)!r} does not exist; check the path")
-    if p.suffix.lower() == ".csv":
-        if not info.stats or "csv" not in info.stats:
-            return prepare(np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2), info)
-        x = prepare_csv(p, info.stats)
-        return torch.as_tensor(x, dtype=torch.float32)
-    if p.suffix.lower() == ".npz":
-        with np.load(p, allow_pickle=False) as data:
-            if x_key not in data.files:
-                raise DataError(f"{p.name} has no array {x_key!r}; it holds {', '.join(data.files)}")
-            return prepare(data[x_key], info)
-    raise DataError(f"prepare_file reads .csv and .npz files, not {p.suffix!r}")
-

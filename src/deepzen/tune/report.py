@@ -113,7 +113,7 @@ def write_outputs(study: optuna.Study, config: ExperimentConfig, params: Sequenc
     """Write every output; returns the content of ``best.json`` (``{}`` without a completed trial).
 
     ``evaluate(run_dir) -> metrics`` evaluates the best trial's weights on the test split (default
-    ``deepzen.train.experiment.evaluate_run``).
+    ``deepzen.train.inference.evaluate_run``).
     """
     study_dir = Path(study_dir)
     write_trials_csv(study, params, study_dir / "trials.csv")
@@ -127,7 +127,7 @@ def write_outputs(study: optuna.Study, config: ExperimentConfig, params: Sequenc
     if (run_dir / "curves.png").is_file():
         shutil.copyfile(run_dir / "curves.png", study_dir / "plots" / "best_curves.png")
     if evaluate is None:
-        from deepzen.train.experiment import evaluate_run
+        from deepzen.train.inference import evaluate_run
 
         def evaluate(folder: Path) -> dict[str, float] | None:
             try:
