@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from deepzen import _tensors as T
+from tests.optim.harness import LATE_START
 
 MakeOptimizer = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 
@@ -28,8 +29,8 @@ def _loss(t: int) -> float:
 
 
 def _step(opt: torch.optim.Optimizer, params: list[torch.Tensor], t: int) -> None:
-    for p, g in zip(params, _grads(t, params)):
-        p.grad = g
+    for i, (p, g) in enumerate(zip(params, _grads(t, params))):
+        p.grad = None if (i == 2 and t < LATE_START) else g       # the 0-d parameter starts late
     opt.step(lambda: torch.tensor(_loss(t), dtype=torch.float64))
 
 
@@ -43,7 +44,8 @@ SHAPES = [(3, 4), (5,), ()]
 
 def check_resume(make: MakeOptimizer, *, steps: int = 12, stop: int = 5) -> None:
     """A run interrupted after ``stop`` steps and resumed from a saved ``state_dict`` (through
-    ``torch.save``/``torch.load(weights_only=True)``) ends exactly where an uninterrupted run ends."""
+    ``torch.save``/``torch.load(weights_only=True)``) ends exactly where an uninterrupted run ends.
+    The 0-d parameter first gets a gradient at step ``LATE_START``."""
     straight = _fresh(SHAPES)
     opt = make(straight)
     for t in range(1, steps + 1):

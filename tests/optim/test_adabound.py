@@ -10,7 +10,7 @@ import torch
 from deepzen.optim.adabound import AdaBound, AMSBound
 from tests.optim.harness import Case, cases_params, run_case
 from tests.optim.references.adabound import RefAdaBound, RefAMSBound
-from tests.optim.resume_check import check_resume
+from tests.optim.extra_checks import check_resume
 
 
 def _lr_changed_after_construction(params: Any, lr_now: float, **kw: Any) -> AdaBound:

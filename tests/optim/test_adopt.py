@@ -10,7 +10,7 @@ import torch
 from deepzen.optim.adopt import ADOPT
 from tests.optim.harness import LATE_START, Case, cases_params, run_case
 from tests.optim.references.adopt import RefADOPT
-from tests.optim.resume_check import check_resume
+from tests.optim.extra_checks import check_resume
 
 CASES = [
     Case("adopt", RefADOPT, {}, id="adopt-defaults"),

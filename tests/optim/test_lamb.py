@@ -10,7 +10,7 @@ import torch
 from deepzen.optim.lamb import LAMB
 from tests.optim.harness import Case, cases_params, run_case
 from tests.optim.references.lamb import RefLAMB
-from tests.optim.resume_check import check_resume
+from tests.optim.extra_checks import check_resume
 
 CASES = [
     Case("lamb", RefLAMB, {}, id="lamb-defaults"),

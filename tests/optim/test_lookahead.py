@@ -16,7 +16,7 @@ from tests.optim.harness import Case, cases_params, run_against_torch, run_case
 from tests.optim.references.adam import RefAdam
 from tests.optim.references.adopt import RefADOPT
 from tests.optim.references.lookahead import RefLookahead, RefSGD
-from tests.optim.resume_check import check_resume
+from tests.optim.extra_checks import check_resume
 
 
 def _split(kw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -116,7 +116,7 @@ def test_closure_is_returned_and_slow_weights_start_before_the_first_update() ->
 
 
 def test_state_dict_round_trip_around_torch_adam() -> None:
-    check_resume(lambda ps: Lookahead(torch.optim.Adam(ps, lr=0.01), k=4), before=6, after=7)
+    check_resume(lambda ps: Lookahead(torch.optim.Adam(ps, lr=0.01), k=4), steps=13, stop=6)
 
 
 def test_state_dict_round_trip_around_deepzen_adam_restores_k_alpha() -> None:
