@@ -57,6 +57,11 @@ class LRFinderResult:
         axes.plot(self.lrs, self.losses, label="smoothed loss")
         axes.axvline(self.suggestion, color="red", linestyle="--", label=f"suggested {self.suggestion:.2g} ({self.method})")
         axes.set_xscale("log")
+        # The last points diverge by design; keep the axis on the useful range (up to 2x the start).
+        finite = [v for v in self.losses if np.isfinite(v)]
+        if finite:
+            low = min(min(finite), min(v for v in self.raw_losses if np.isfinite(v)))
+            axes.set_ylim(bottom=min(0.0, low), top=2.0 * max(finite[0], low) + 1e-12)
         axes.set_xlabel("learning rate")
         axes.set_ylabel("loss")
         axes.grid(alpha=0.3)
