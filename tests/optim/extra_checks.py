@@ -70,10 +70,6 @@ def check_resume(make: MakeOptimizer, *, steps: int = 12, stop: int = 5) -> None
 
 def check_chunked_matches_whole(make: MakeOptimizer, monkeypatch: pytest.MonkeyPatch, *, steps: int = 4) -> None:
     """A big tensor updated in flat chunks ends exactly where the same tensor updated whole ends."""
-    _chunked_matches_whole(make, monkeypatch, steps)
-
-
-def _chunked_matches_whole(make: MakeOptimizer, monkeypatch: pytest.MonkeyPatch, steps: int) -> None:
     shapes = [(T.CHUNK_NUMEL * 2 + 17,), (7,)]
     chunked = _fresh(shapes)
     opt = make(chunked)
