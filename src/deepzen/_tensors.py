@@ -268,6 +268,32 @@ def flat_view(t: Tensor) -> Tensor:
     return t.view(-1)
 
 
+def flat_alias(t: Tensor, offset: int = 0, shape: tuple[int, ...] | None = None) -> Tensor:
+    """A contiguous tensor over contiguous ``t``'s memory, from element ``offset`` on, shaped ``shape``
+    (default: all of ``t``, 1-D), that is not an autograd view of it.
+
+    ``torch.compile`` treats it as a plain input (a view input, or one of another rank, would get a
+    graph of its own and an extra copy for its mutation). Writes through it are not counted in ``t``'s
+    version counter: call :func:`bump_version` on ``t`` after writing.
+    """
+    shape = (t.numel(),) if shape is None else shape
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    return t.new_empty(0).set_(t.untyped_storage(), t.storage_offset() + offset, shape, tuple(strides))
+
+
+def bump_version(t: Tensor | Tensors) -> None:
+    """Count an in-place change of ``t`` (a tensor or a list) made through a :func:`flat_alias` or a
+    buffer it shares memory with (autograd checks version counters)."""
+    torch.autograd.graph.increment_version(t)
+
+
+def cat_flat_(out: Tensor, xs: Tensors) -> None:
+    """``out`` = the elements of ``xs`` one after another (each in its logical, row-major order)."""
+    torch.cat([x.reshape(-1) for x in xs], out=out)
+
+
 # ----------------------------------------------------------------------------- fused kernels
 _FUSED_DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16})
 

@@ -9,6 +9,7 @@ needed, state snapshots, and the two test problems (a quadratic and Rosenbrock's
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import importlib.util
 import inspect
@@ -46,6 +47,7 @@ class Spec:
         loss_state: keeps global state driven by the loss history (Eve's d̃), so a fresh optimizer is not
             comparable step by step; those tests then check the per-parameter step count only.
         build: builds the optimizer from (params, **hparams) instead of ``deepzen.optim.create``.
+        label: the test id (default: ``name``).
     """
 
     name: str
@@ -58,9 +60,10 @@ class Spec:
     needs_closure: bool = False
     loss_state: bool = False
     build: Callable[..., torch.optim.Optimizer] | None = None
+    label: str = ""
 
     def __str__(self) -> str:
-        return self.name
+        return self.label or self.name
 
     def make(self, params: Any, **hparams: Any) -> torch.optim.Optimizer:
         """The optimizer over ``params``: the table's kwargs, overridden by ``hparams``."""
@@ -99,6 +102,14 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec("adopt", lr=0.05, rosen_lr=0.03),
     Spec("ladopt", lr=0.2, rosen_lr=0.05),
 ]}
+
+
+#: The algorithms whose ``fused=True`` runs a kernel compiled by torch.compile (written out here, not
+#: read from the classes), and their contract specs with ``fused=True``.
+COMPILED_FUSED_NAMES = ("radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
+                        "adopt", "ladopt")
+FUSED_SPECS = [dataclasses.replace(SPECS[n], kwargs={**SPECS[n].kwargs, "fused": True}, label=f"{n}-fused")
+               for n in COMPILED_FUSED_NAMES]
 
 
 def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5, **sgd: Any) -> Any:

@@ -16,11 +16,11 @@ import torch
 import deepzen._tensors as T
 import deepzen.optim as dzo
 from tests.optim.contract_cases import (
-    EXPECTED_NAMES, LOOKAHEAD_SGD, SPECS, Spec, clone_params, grad_stream, make_params, minimize,
+    EXPECTED_NAMES, FUSED_SPECS, LOOKAHEAD_SGD, SPECS, Spec, clone_params, grad_stream, make_params, minimize,
     optimizer_class, quadratic, require, rosenbrock, same_state, set_grads, snapshot, step,
 )
 
-ALL = [SPECS[name] for name in dzo.available()]
+ALL = [SPECS[name] for name in dzo.available()] + FUSED_SPECS      # each algorithm, and fused=True kernels
 WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
 QUAD_STEPS = 200
 

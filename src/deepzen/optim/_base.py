@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
+from deepzen.optim._compiled import FlatPack, fused_update
 
 
 @dataclass
@@ -97,6 +98,9 @@ class Optimizer(torch.optim.Optimizer):
     Class attributes: ``elementwise`` (the update treats every element independently, so big tensors
     may be chunked; False for per-tensor norms as in LAMB and LARS) and ``needs_loss`` (the closure
     is required, as in Eve).
+
+    ``fused=True`` on an algorithm torch has no kernel for runs ``_fused_step``: the update written as
+    one elementwise function of flat tensors, compiled by ``torch.compile`` (see ``_compiled``).
     """
 
     elementwise: bool = True
@@ -211,8 +215,22 @@ class Optimizer(torch.optim.Optimizer):
         return bool(choice)
 
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
-        """The update through torch's fused kernel, for algorithms where the math matches it exactly."""
-        raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
+        """The update through one kernel: torch's fused kernel where the math matches it exactly
+        (subclasses override this), else the algorithm's ``_fused_step`` compiled over flat packs."""
+        if type(self)._fused_step is Optimizer._fused_step:
+            raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
+        fused_update(self, batch, lambda pack, grad, t: self._fused_step(group, pack, grad, t),
+                     lambda t: self._fused_reads_params(group, t))
+
+    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
+        """Whether ``_fused_step`` at step count ``t`` reads the parameters' values (default: under
+        weight decay)."""
+        return bool(group.get("weight_decay"))
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        """One step of a :class:`FlatPack` whose parameters all have step count ``t``, through the
+        algorithm's kernel (``run_kernel``); ``grad`` is the flat gradient."""
+        raise NotImplementedError
 
     def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """``_update`` over one device and dtype: small tensors in cache-sized multi-tensor blocks, big

@@ -22,3 +22,12 @@ def weight_decay_(group: dict[str, Any], params: list[Tensor], grads: list[Tenso
         T.mul_(params, 1 - group["lr"] * wd)                             # θ ← θ(1 − ηλ)
         return grads
     return T.add(grads, params, alpha=wd)                                # g + λθ
+
+
+def decay_scalars(group: dict[str, Any]) -> tuple[float, float]:
+    """The group's weight decay as the two scalars of a fused kernel: (λ added to the gradient,
+    factor 1 − ηλ on the weights); one of them is neutral (0 or 1)."""
+    wd = group["weight_decay"]
+    if group.get("decoupled"):
+        return 0.0, 1 - group["lr"] * wd
+    return wd, 1.0

@@ -6,11 +6,30 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+
+
+def adabound_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, v_max: Tensor | None, s: Tensor) -> None:
+    """One AdaBound step over flat tensors, in place (``fused=True``); ``v_max`` for AMSBound.
+
+    s = (λ, 1 − β1, β2, 1 − β2, η√(1 − β2ᵗ)/(1 − β1ᵗ), ε, η_l(t), η_u(t)).
+    """
+    g = g + s[0] * p
+    m_new = m + s[1] * (g - m)
+    v_new = v * s[2] + s[3] * g * g
+    v.copy_(v_new)
+    if v_max is not None:
+        v_new = torch.maximum(v_max, v_new)
+        v_max.copy_(v_new)
+    step_size = torch.clamp(s[4] / (torch.sqrt(v_new) + s[5]), min=s[6], max=s[7])
+    p.copy_(p - step_size * m_new)
+    m.copy_(m_new)
 
 
 class AdaBound(Optimizer):
@@ -46,6 +65,7 @@ class AdaBound(Optimizer):
         weight_decay: λ, coupled L2 (added to the gradient).
         amsbound: keep the running maximum of v (state ``max_exp_avg_sq``): AMSBound.
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsbound only).
     """
@@ -62,9 +82,10 @@ class AdaBound(Optimizer):
         amsbound: bool = False,
         *,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, final_lr=final_lr, gamma=gamma, eps=eps,
-                        weight_decay=weight_decay, amsbound=amsbound, maximize=maximize)
+                        weight_decay=weight_decay, amsbound=amsbound, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -81,7 +102,7 @@ class AdaBound(Optimizer):
         C.check_range("gamma", group["gamma"], 0.0, 1.0, high_open=True)
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
-        C.check_flags(group, "amsbound", "maximize")
+        C.check_flags(group, "amsbound", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -114,6 +135,15 @@ class AdaBound(Optimizer):
         T.mul_(step_size, batch["exp_avg"])                              # θ ← θ − clipped · m
         T.sub_(params, step_size)
 
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        lr, gamma = group["lr"], group["gamma"]
+        beta1, beta2 = group["betas"]
+        final_lr = group["final_lr"] * lr / group["base_lr"]
+        s = [group["weight_decay"], 1 - beta1, beta2, 1 - beta2, lr * math.sqrt(1 - beta2**t) / (1 - beta1**t),
+             group["eps"], final_lr * (1 - 1 / (gamma * t + 1)), final_lr * (1 + 1 / (gamma * t)) if gamma else math.inf]
+        run_kernel(adabound_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"],
+                   pack.state.get("max_exp_avg_sq"), scalars(s, pack.p))
+
 
 class AMSBound(AdaBound):
     r"""AMSBound (Luo, Xiong, Liu, Sun, ICLR 2019, arXiv:1902.09843, Algorithm 3): AdaBound on
@@ -134,6 +164,7 @@ class AMSBound(AdaBound):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, final_lr, gamma, eps, weight_decay, amsbound=True,
-                         maximize=maximize)
+                         maximize=maximize, fused=fused)

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._decay import decay_scalars
+
+
+def adopt_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
+    """One ADOPT step (after the first) over flat tensors, in place (``fused=True``).
+
+    s = (λ coupled, 1 − ηλ decoupled, ε, c_t (∞ without clipping), 1 − β1, η, β2, 1 − β2).
+    """
+    g = g + s[0] * p
+    normed = torch.clamp(g / torch.clamp(torch.sqrt(v), min=s[2]), min=-s[3], max=s[3])
+    m_new = m + s[4] * (normed - m)
+    p.copy_(p * s[1] - s[5] * m_new)
+    m.copy_(m_new)
+    v.copy_(v * s[6] + s[7] * g * g)
 
 
 class ADOPT(Optimizer):
@@ -45,6 +62,7 @@ class ADOPT(Optimizer):
         decoupled: decay the weights directly by ηλ instead of adding λθ to the gradient.
         clip_exponent: p in the clip value c_t = t^p; ``None`` disables clipping.
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
@@ -60,16 +78,17 @@ class ADOPT(Optimizer):
         decoupled: bool = False,
         clip_exponent: float | None = 0.25,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
-                        clip_exponent=clip_exponent, maximize=maximize)
+                        clip_exponent=clip_exponent, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
         if group["clip_exponent"] is not None:
             C.check_range("clip_exponent", group["clip_exponent"], 0.0)
-        C.check_flags(group, "decoupled", "maximize")
+        C.check_flags(group, "decoupled", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -112,3 +131,19 @@ class ADOPT(Optimizer):
         T.add_(params, batch["exp_avg"], alpha=-lr)                      # θ ← θ − η m
         T.mul_(v, beta2)                                                 # v ← β2 v + (1 − β2) g²
         T.addcmul_(v, grads, grads, 1 - beta2)
+
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
+        first = [i for i, t in enumerate(batch.steps) if t == 1]         # their first step: v₀ = g₀² only
+        if first:
+            self._initialize(group, batch.select(first))
+            if len(first) == len(batch):
+                return
+            batch = batch.select([i for i, t in enumerate(batch.steps) if t > 1])
+        super()._fused_update(group, batch)
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        beta1, beta2 = group["betas"]
+        p = group["clip_exponent"]
+        s = [*decay_scalars(group), group["eps"], math.inf if p is None else (t - 1) ** p, 1 - beta1,
+             group["lr"], beta2, 1 - beta2]
+        run_kernel(adopt_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

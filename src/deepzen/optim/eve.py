@@ -9,7 +9,9 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
+from deepzen.optim._adam_kernel import adam_kernel
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._decay import decay_scalars, weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 
 
@@ -52,6 +54,7 @@ class Eve(Optimizer):
         weight_decay: λ; coupled L2 (added to the gradient) unless ``decoupled``.
         decoupled: decay the weights directly by αλ.
         maximize: ascend instead of descend (f* is then an upper bound of the closure's value).
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``; per group: ``d_tilde``, ``prev_loss``.
     """
@@ -71,9 +74,10 @@ class Eve(Optimizer):
         *,
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, beta3=beta3, c=c, f_star=f_star, eps=eps,
-                        weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
+                        weight_decay=weight_decay, decoupled=decoupled, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -94,7 +98,7 @@ class Eve(Optimizer):
         C.check_range("d_tilde", group["d_tilde"], 0.0, math.inf, low_open=True, high_open=True)
         if group["prev_loss"] is not None:
             C.check_range("prev_loss", group["prev_loss"], -math.inf, math.inf, low_open=True, high_open=True)
-        C.check_flags(group, "decoupled", "maximize")
+        C.check_flags(group, "decoupled", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -133,6 +137,12 @@ class Eve(Optimizer):
         T.mul_(denom, [d_tilde / (1 - beta2**t) ** 0.5 for t in batch.steps])
         T.add_(denom, eps)
         T.addcdiv_(params, batch["exp_avg"], denom, [-lr / (1 - beta1**t) for t in batch.steps])
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        beta1, beta2 = group["betas"]
+        s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, group["lr"] / (1 - beta1**t),
+             group["d_tilde"] / (1 - beta2**t) ** 0.5, group["eps"]]
+        run_kernel(adam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))
 
 
 def _as_minimized(group: dict[str, Any], loss: float) -> tuple[float, float | None, float]:

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
 from deepzen.optim.lars import layer_norms, trust_ratios
+
+
+def lamb_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
+    """One LAMB step in place (``fused=True``) over 2-D tensors whose rows are layers of one size::
+
+        m ← m + (1 − β1)(g − m);  v ← β2·v + (1 − β2)·g²;  u = m̂ / (√v̂ + ε) + λθ
+        θ ← θ − η·φ(‖θ‖)/‖u‖·u        (norms per row; 1 in place of the ratio where a norm is 0)
+
+    s = (1 − β1, β2, 1 − β2, 1/(1 − β1ᵗ), 1/√(1 − β2ᵗ), ε, λ, η, clamp of φ (∞: none)).
+    """
+    m_new = m + s[0] * (g - m)
+    v_new = v * s[1] + s[2] * g * g
+    u = m_new * s[3] / (torch.sqrt(v_new) * s[4] + s[5]) + s[6] * p
+    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)
+    u_norm = torch.linalg.vector_norm(u, dim=1, keepdim=True)
+    ratio = torch.where((w_norm > 0) & (u_norm > 0), torch.clamp(w_norm, max=s[8]) / u_norm, 1.0)
+    p.copy_(p - s[7] * ratio * u)
+    m.copy_(m_new)
+    v.copy_(v_new)
 
 
 class LAMB(Optimizer):
@@ -43,6 +65,7 @@ class LAMB(Optimizer):
         clamp_value: upper bound of φ(‖θ‖); ``None`` for the identity.
         bias_correction: divide m and v by (1 − βᵗ) (the final paper's form).
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``.
     """
@@ -60,16 +83,17 @@ class LAMB(Optimizer):
         clamp_value: float | None = None,
         bias_correction: bool = True,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, clamp_value=clamp_value,
-                        bias_correction=bias_correction, maximize=maximize)
+                        bias_correction=bias_correction, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
         if group["clamp_value"] is not None:
             C.check_range("clamp_value", group["clamp_value"], 0.0, low_open=True)
-        C.check_flags(group, "bias_correction", "maximize")
+        C.check_flags(group, "bias_correction", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -96,3 +120,16 @@ class LAMB(Optimizer):
         ratio = trust_ratios(phi / u_norm, w_norm, u_norm)               # φ(‖θ‖) / ‖u‖, or 1
         T.mul_(update, (ratio * -lr).unbind())                           # θ ← θ − η·ratio·u
         T.add_(params, update)
+
+    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
+        return True                                                      # for ‖θ‖
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        beta1, beta2 = group["betas"]
+        corrected = group["bias_correction"]
+        clamp = group["clamp_value"]
+        s = scalars([1 - beta1, beta2, 1 - beta2, 1 / (1 - beta1**t) if corrected else 1.0,
+                     (1 - beta2**t) ** -0.5 if corrected else 1.0, group["eps"], group["weight_decay"],
+                     group["lr"], math.inf if clamp is None else clamp], pack.p)
+        for rows in zip(*(pack.rows(x) for x in (pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"]))):
+            run_kernel(lamb_kernel, *rows, s)

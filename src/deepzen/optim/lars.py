@@ -11,6 +11,7 @@ from torch import Tensor
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
 
 
 def layer_norms(xs: list[Tensor]) -> Tensor:
@@ -28,6 +29,26 @@ def trust_ratios(ratio: Tensor, *norms: Tensor) -> Tensor:
     for n in norms[1:]:
         positive &= n > 0
     return torch.where(positive, ratio, torch.ones_like(ratio))
+
+
+def lars_kernel(p: Tensor, g: Tensor, velocity: Tensor | None, s: Tensor) -> None:
+    """One LARS step in place (``fused=True``) over 2-D tensors whose rows are layers of one size::
+
+        λ_l = η_tc·‖w‖ / (‖g‖ + β‖w‖ + ε)   (per row; 1 where a norm is 0, or for an excluded layer)
+        v ← m·v + γ·λ_l·(g + β·w);  w ← w − v      (no buffer: w ← w − γ·λ_l·(g + β·w))
+
+    s = (γ, β, η_tc, ε, m, 1 to adapt the rows or 0 for excluded ones (then also β = 0)).
+    """
+    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)
+    g_norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)
+    local_lr = torch.where((w_norm > 0) & (g_norm > 0), s[2] * w_norm / (g_norm + s[1] * w_norm + s[3]), 1.0)
+    scale = s[0] * (local_lr * s[5] + (1 - s[5]))                      # γ·λ_l (rows)
+    # γλ_l·g + γλ_l·β·w, not γλ_l·(g + β·w): torch 2.13's inductor fails to generate the latter for CPU
+    step = scale * g + (scale * s[1]) * p
+    if velocity is not None:
+        step = velocity * s[4] + step
+        velocity.copy_(step)
+    p.copy_(p - step)
 
 
 def _ndim(p: Tensor) -> int:
@@ -67,6 +88,7 @@ class LARS(Optimizer):
         eps: added to the denominator of λ_l (0 in the paper).
         exclude_1d: no trust ratio and no decay for tensors with ``ndim <= 1``.
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``momentum_buffer`` (when m > 0).
     """
@@ -84,10 +106,11 @@ class LARS(Optimizer):
         *,
         exclude_1d: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
                         trust_coefficient=trust_coefficient, eps=eps, exclude_1d=exclude_1d,
-                        maximize=maximize)
+                        maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -96,7 +119,7 @@ class LARS(Optimizer):
         C.check_weight_decay(group["weight_decay"])
         C.check_range("trust_coefficient", group["trust_coefficient"], 0.0, low_open=True)
         C.check_eps(group["eps"])
-        C.check_flags(group, "exclude_1d", "maximize")
+        C.check_flags(group, "exclude_1d", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"momentum_buffer": zeros_like(p)} if group["momentum"] else {}
@@ -125,3 +148,14 @@ class LARS(Optimizer):
             T.add_(batch["momentum_buffer"], step)
             step = batch["momentum_buffer"]
         T.sub_(params, step)                                                # w ← w − v
+
+    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
+        return True                                                      # for ‖w‖
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        values = [group["lr"], group["weight_decay"], group["trust_coefficient"], group["eps"], group["momentum"]]
+        adapted, excluded = scalars([*values, 1.0], pack.p), scalars([values[0], 0.0, *values[2:], 0.0], pack.p)
+        bufs = pack.rows(pack.state["momentum_buffer"]) if "momentum_buffer" in pack.state else [None] * len(pack.runs)
+        for (_, _, _, first), p, g, buf in zip(pack.runs, pack.rows(pack.p), pack.rows(grad), bufs):
+            skip = group["exclude_1d"] and _ndim(pack.params[first]) <= 1
+            run_kernel(lars_kernel, p, g, buf, excluded if skip else adapted)

@@ -15,6 +15,7 @@ from torch import Tensor
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch
+from deepzen.optim._compiled import FlatPack
 from deepzen.optim.adopt import ADOPT
 
 _KEYS = ("k", "alpha")      # Lookahead's hyperparameters, added to every param group
@@ -25,6 +26,26 @@ def lookahead_average_(params: list[Tensor], slow: list[Tensor], alpha: float) -
     if params:
         T.lerp_(slow, params, alpha)                                     # φ ← φ + α(θ − φ)
         T.copy_(params, slow)                                            # θ ← φ
+
+
+def lookahead_due_(group: dict[str, Any], batch: Any, slow: list[Tensor]) -> None:
+    """The Lookahead synchronization of the parameters in ``batch`` whose step count is a multiple of
+    the group's ``k`` (``slow``: their slow weights φ, one per parameter of the batch)."""
+    due = [i for i, t in enumerate(batch.steps) if t % group["k"] == 0]
+    if due:
+        lookahead_average_([batch.params[i] for i in due], [slow[i] for i in due], group["alpha"])
+
+
+def lookahead_reads_params(group: dict[str, Any], t: float) -> bool:
+    """Whether a fused step at count ``t`` needs the parameters' values: under weight decay, or to
+    synchronize (``t`` a multiple of k)."""
+    return bool(group["weight_decay"]) or t % group["k"] == 0
+
+
+def lookahead_flat_(group: dict[str, Any], pack: FlatPack, t: float) -> None:
+    """The synchronization of a fused step over a flat pack, when ``t`` is a multiple of k."""
+    if t % group["k"] == 0:
+        lookahead_average_([pack.p], [pack.state["slow_param"]], group["alpha"])
 
 
 def check_lookahead_group(group: dict[str, Any]) -> None:
@@ -192,9 +213,10 @@ class LADOPT(ADOPT):
         decoupled: bool = False,
         clip_exponent: float | None = 0.25,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
-                        clip_exponent=clip_exponent, maximize=maximize, k=k, alpha=alpha)
+                        clip_exponent=clip_exponent, maximize=maximize, k=k, alpha=alpha, fused=fused)
         super(ADOPT, self).__init__(params, defaults)           # ADOPT's groups plus k and alpha
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -206,7 +228,18 @@ class LADOPT(ADOPT):
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         super()._update(group, batch, loss)
-        due = [i for i, t in enumerate(batch.steps) if t % group["k"] == 0]
-        if due:
-            sync = batch.select(due)
-            lookahead_average_(sync.params, sync["slow_param"], group["alpha"])
+        lookahead_due_(group, batch, batch["slow_param"])
+
+    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
+        super()._fused_update(group, batch)             # ADOPT's first steps (v₀ only) are not fused:
+        first = [i for i, t in enumerate(batch.steps) if t == 1]          # they synchronize here (k = 1)
+        if first:
+            part = batch.select(first)
+            lookahead_due_(group, part, [s["slow_param"] for s in part.states])
+
+    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
+        return lookahead_reads_params(group, t)
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        super()._fused_step(group, pack, grad, t)
+        lookahead_flat_(group, pack, t)

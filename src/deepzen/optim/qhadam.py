@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._decay import decay_scalars, weight_decay_
+
+
+def qhadam_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
+    """One QHAdam step over flat tensors, in place (``fused=True``).
+
+    s = (λ coupled, 1 − ηλ decoupled, 1 − β1, β2, 1 − β2, ν1/(1 − β1ᵗ), 1 − ν1, ν2/(1 − β2ᵗ), 1 − ν2, ε, η).
+    """
+    g = g + s[0] * p
+    m_new = m + s[2] * (g - m)
+    g2 = g * g
+    v_new = v * s[3] + s[4] * g2
+    numer = m_new * s[5] + g * s[6]                                     # (1 − ν1) g + ν1 m̂
+    denom = torch.sqrt(v_new * s[7] + g2 * s[8]) + s[9]                 # √((1 − ν2) g² + ν2 v̂) + ε
+    p.copy_(p * s[1] - s[10] * numer / denom)
+    m.copy_(m_new)
+    v.copy_(v_new)
 
 
 class QHAdam(Optimizer):
@@ -38,6 +56,7 @@ class QHAdam(Optimizer):
         weight_decay: λ; coupled L2 (added to the gradient) unless ``decoupled``.
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
@@ -53,9 +72,10 @@ class QHAdam(Optimizer):
         *,
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, nus=nus, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
-                        maximize=maximize)
+                        maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -68,7 +88,7 @@ class QHAdam(Optimizer):
             C.check_range(f"nus[{i}]", nu, 0.0, 1.0)
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
-        C.check_flags(group, "decoupled", "maximize")
+        C.check_flags(group, "decoupled", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
@@ -92,3 +112,10 @@ class QHAdam(Optimizer):
         T.sqrt_(denom)
         T.add_(denom, eps)
         T.addcdiv_(params, numer, denom, -lr)                            # θ −= η numer / denom
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        beta1, beta2 = group["betas"]
+        nu1, nu2 = group["nus"]
+        s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, nu1 / (1 - beta1**t), 1 - nu1,
+             nu2 / (1 - beta2**t), 1 - nu2, group["eps"], group["lr"]]
+        run_kernel(qhadam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

@@ -10,8 +10,10 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
+from deepzen.optim._adam_kernel import adam_kernel
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._decay import decay_scalars, weight_decay_
 
 #: The paper's bound: the variance of the adaptive rate is defined only for ρ_t > 4.
 PAPER_THRESHOLD = 4.0
@@ -55,6 +57,7 @@ class RAdam(Optimizer):
         threshold: rectify when ρ_t > threshold (>= 4; see above).
         decoupled: decay the weights directly by ηλ (torch's ``decoupled_weight_decay``).
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
@@ -70,20 +73,24 @@ class RAdam(Optimizer):
         threshold: float = 5.0,
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, threshold=threshold,
-                        decoupled=decoupled, maximize=maximize)
+                        decoupled=decoupled, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_radam_group(group)
-        C.check_flag("maximize", group["maximize"])
+        C.check_flags(group, "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return radam_init_state(p)
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         radam_update(group, batch)
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        radam_fused_step(group, pack, grad, t)
 
 
 # ---------------------------------------------------------------------------- reusable pieces (Ranger)
@@ -152,3 +159,16 @@ def radam_update(group: Mapping[str, Any], batch: Batch) -> None:
     if plain:                                                            # θ −= η m̂
         step = T.mul([exp_avg[i] for i in plain], plain_scales)
         T.add_([params[i] for i in plain], step)
+
+
+def radam_fused_step(group: Mapping[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+    """One RAdam step of a flat pack whose parameters have step count ``t`` (``fused=True``): Adam's
+    kernel with the rectified step size, or without the denominator before rectification starts."""
+    lr, beta1, beta2 = group["lr"], *group["betas"]
+    r_t = rectification(t, beta2, group["threshold"])
+    if r_t is None:                                                      # θ −= η m̂
+        step, denom_scale, denom_shift = lr / (1 - beta1**t), 0.0, 1.0
+    else:                                                                # θ −= η r_t m̂ / (√v̂ + ε)
+        step, denom_scale, denom_shift = lr * r_t * math.sqrt(1 - beta2**t) / (1 - beta1**t), 1.0, group["eps"]
+    s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, step, denom_scale, denom_shift]
+    run_kernel(adam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

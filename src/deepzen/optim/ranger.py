@@ -9,8 +9,9 @@ from torch import Tensor
 
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim.lookahead import check_lookahead_group, lookahead_average_
-from deepzen.optim.radam import check_radam_group, radam_init_state, radam_update
+from deepzen.optim._compiled import FlatPack
+from deepzen.optim.lookahead import check_lookahead_group, lookahead_due_, lookahead_flat_, lookahead_reads_params
+from deepzen.optim.radam import check_radam_group, radam_fused_step, radam_init_state, radam_update
 
 
 def centralized(grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
@@ -69,6 +70,7 @@ class Ranger(Optimizer):
         use_gc: centralize the gradients of tensors with more than one dimension.
         decoupled: decay the weights directly (Ranger's form) rather than adding λθ to the gradient.
         maximize: ascend instead of descend.
+        fused: run RAdam's step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """
@@ -87,15 +89,17 @@ class Ranger(Optimizer):
         use_gc: bool = False,
         decoupled: bool = True,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, alpha=alpha, k=k,
-                        threshold=threshold, use_gc=use_gc, decoupled=decoupled, maximize=maximize)
+                        threshold=threshold, use_gc=use_gc, decoupled=decoupled, maximize=maximize,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_radam_group(group)
         check_lookahead_group(group)
-        C.check_flags(group, "use_gc", "maximize")
+        C.check_flags(group, "use_gc", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {**radam_init_state(p), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}
@@ -107,7 +111,11 @@ class Ranger(Optimizer):
 
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         radam_update(group, batch)                                       # the RAdam step
-        due = [i for i, t in enumerate(batch.steps) if t % group["k"] == 0]
-        if due:                                                          # the Lookahead step
-            sync = batch.select(due)
-            lookahead_average_(sync.params, sync["slow_param"], group["alpha"])
+        lookahead_due_(group, batch, batch["slow_param"])                # the Lookahead step
+
+    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
+        return lookahead_reads_params(group, t)
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        radam_fused_step(group, pack, grad, t)
+        lookahead_flat_(group, pack, t)

@@ -9,8 +9,23 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
 from deepzen.optim._base import Batch, Optimizer
+from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._decay import decay_scalars, weight_decay_
+
+
+def yogi_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
+    """One Yogi step over flat tensors, in place (``fused=True``).
+
+    s = (λ coupled, 1 − ηλ decoupled, 1 − β1, 1 − β2, 1/√(1 − β2ᵗ), η/(1 − β1ᵗ), ε).
+    """
+    g = g + s[0] * p
+    m_new = m + s[2] * (g - m)
+    g2 = g * g
+    v_new = v - s[3] * torch.sign(v - g2) * g2
+    p.copy_(p * s[1] - s[5] * m_new / (torch.sqrt(v_new) * s[4] + s[6]))
+    m.copy_(m_new)
+    v.copy_(v_new)
 
 
 class Yogi(Optimizer):
@@ -45,6 +60,7 @@ class Yogi(Optimizer):
         bias_correction: divide m and v by (1 − β1ᵗ) and (1 − β2ᵗ).
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
+        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
@@ -61,16 +77,17 @@ class Yogi(Optimizer):
         bias_correction: bool = True,
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, bias_correction=bias_correction,
-                        decoupled=decoupled, maximize=maximize)
+                        decoupled=decoupled, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
         C.check_range("initial_accumulator_value", group["initial_accumulator_value"], 0.0)
-        C.check_flags(group, "bias_correction", "decoupled", "maximize")
+        C.check_flags(group, "bias_correction", "decoupled", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         start = group["initial_accumulator_value"]
@@ -98,3 +115,12 @@ class Yogi(Optimizer):
             step_scales = -lr
         T.add_(denom, eps)
         T.addcdiv_(params, exp_avg, denom, step_scales)                  # θ −= η m̂ / (√v̂ + ε)
+
+    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        corrected = group["bias_correction"]
+        s = [*decay_scalars(group), 1 - beta1, 1 - beta2, (1 - beta2**t) ** -0.5 if corrected else 1.0,
+             lr / (1 - beta1**t) if corrected else lr, group["eps"]]
+        run_kernel(yogi_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"],
+                   scalars(s, pack.p))

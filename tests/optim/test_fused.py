@@ -1,0 +1,160 @@
+"""``fused=True`` for the algorithms torch has no kernel for: one kernel compiled by torch.compile.
+
+The compiled kernels are proved the same way as the multi-tensor code: every reference case of each
+algorithm is run again with ``fused=True`` against the independent float64 re-derivation of its paper
+(the contract table runs them too, in ``test_contract.py``). The rest checks what the flat packs add:
+parameters moved into the pack stay the same objects, a replaced parameter or state is picked up,
+autograd still sees the in-place change, big tensors run in place, and a new lr or step count never
+recompiles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import deepzen.optim as dzo
+import deepzen.optim._compiled as compiled
+from tests.optim import (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam,
+                         test_radam, test_ranger, test_yogi)
+from tests.optim.contract_cases import COMPILED_FUSED_NAMES
+from tests.optim.harness import Case, cases_params, run_case
+
+MODULES = (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam, test_radam,
+           test_ranger, test_yogi)
+FUSED_CASES = [dataclasses.replace(c, kwargs={**c.kwargs, "fused": True}, id=f"{c.id}-fused")
+               for m in MODULES for c in m.CASES if c.name in COMPILED_FUSED_NAMES]
+
+
+def test_every_compiled_algorithm_has_reference_cases() -> None:
+    assert {c.name for c in FUSED_CASES} == set(COMPILED_FUSED_NAMES)
+
+
+@cases_params(FUSED_CASES)
+def test_matches_reference(case: Case) -> None:
+    run_case(case, ref_factory=lambda **hp: case.ref(**{k: v for k, v in hp.items() if k != "fused"}))
+
+
+# ----------------------------------------------------------------------------- runs to compare
+def _model(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)).double()
+
+
+def _train(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: int, seed: int = 1,
+           between=None) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    gen = torch.Generator().manual_seed(seed)
+    for t in range(steps):
+        x = torch.randn(32, 6, generator=gen, dtype=torch.float64)
+        y = torch.randn(32, 3, generator=gen, dtype=torch.float64)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+        if between is not None:
+            between(t)
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+@pytest.mark.parametrize("name", ["yogi", "lamb"])
+def test_parameters_move_into_the_pack_as_the_same_objects(name: str) -> None:
+    model, twin = _model(), _model()
+    before = list(model.parameters())
+    opt = dzo.create(name, model.parameters(), lr=1e-2, fused=True)
+    fused = _train(model, opt, 6)
+    eager = _train(twin, dzo.create(name, twin.parameters(), lr=1e-2), 6)
+    torch.testing.assert_close(fused, eager, rtol=1e-12, atol=1e-14)
+    after = list(model.parameters())
+    assert all(a is b for a, b in zip(before, after)), "parameters must stay the same objects"
+    storages = {p.untyped_storage().data_ptr() for p in after}
+    assert len(storages) == 1, "the small parameters should now share the pack's buffer"
+    state = opt.state[after[0]]["exp_avg"]
+    assert state.untyped_storage().data_ptr() != after[0].untyped_storage().data_ptr()
+
+
+def test_replaced_parameter_data_and_loaded_state_are_picked_up() -> None:
+    model, twin = _model(), _model()
+    opt = dzo.create("adopt", model.parameters(), lr=1e-2, fused=True)
+    ref = dzo.create("adopt", twin.parameters(), lr=1e-2)
+
+    def replace_data(t: int) -> None:
+        if t == 2:                                   # like module.to(...): new memory for one parameter
+            weight = model[0].weight
+            weight.data = weight.data.clone()
+        if t == 4:                                   # a state_dict round trip replaces every state tensor
+            opt.load_state_dict(opt.state_dict())
+
+    fused = _train(model, opt, 8, between=replace_data)
+    eager = _train(twin, ref, 8)
+    torch.testing.assert_close(fused, eager, rtol=1e-12, atol=1e-14)
+
+
+def test_parameters_that_share_memory_are_not_moved() -> None:
+    base = torch.randn(30, dtype=torch.float64)
+    shared = torch.nn.Parameter(base[:12].view(3, 4))                    # a view of someone else's tensor
+    alone = torch.nn.Parameter(torch.randn(5, dtype=torch.float64))
+    opt = dzo.create("qhadam", [shared, alone], lr=0.1, fused=True)
+    for _ in range(3):
+        shared.grad, alone.grad = torch.ones(3, 4, dtype=torch.float64), torch.ones(5, dtype=torch.float64)
+        opt.step()
+    assert shared.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
+    torch.testing.assert_close(base[:12].view(3, 4), shared.detach(), rtol=0, atol=0)
+    assert not torch.equal(base[:12], torch.zeros(12, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", ["yogi", "lars"])
+def test_big_tensor_is_updated_in_place(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dzo._base.T, "BIG_TENSOR_NUMEL", 64)       # the aliased path, on small data
+    gen = torch.Generator().manual_seed(3)
+    big = torch.randn(10, 20, generator=gen, dtype=torch.float64).requires_grad_()
+    small = torch.randn(7, generator=gen, dtype=torch.float64).requires_grad_()
+    twin = [big.detach().clone().requires_grad_(), small.detach().clone().requires_grad_()]
+    memory = big.data_ptr()
+    opt = dzo.create(name, [big, small], fused=True)
+    ref = dzo.create(name, twin)
+    for _ in range(5):
+        grads = [torch.randn(10, 20, generator=gen, dtype=torch.float64), torch.randn(7, generator=gen, dtype=torch.float64)]
+        for p, q, g in zip([big, small], twin, grads):
+            p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        ref.step()
+    assert big.data_ptr() == memory, "a big contiguous parameter is updated where it is"
+    for p, q in zip([big, small], twin):
+        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
+
+
+def test_autograd_sees_the_in_place_update() -> None:
+    p = torch.nn.Parameter(torch.randn(4, dtype=torch.float64))
+    opt = dzo.create("yogi", [p], fused=True)
+    loss = (p * p).sum()                    # saves p for its backward
+    p.grad = torch.ones(4, dtype=torch.float64)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_new_lr_and_step_count_do_not_recompile() -> None:
+    model = _model()
+    opt = dzo.create("adabound", model.parameters(), lr=1e-2, fused=True)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+    _train(model, opt, 2)                                              # compiles
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        _train(model, opt, 8, between=lambda t: sched.step())
+
+
+def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("no C++ compiler found")
+
+    def no_compiler(fn, **kwargs):  # type: ignore[no-untyped-def]
+        return broken
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    monkeypatch.setattr(compiled, "_COMPILED", {})
+    p = torch.nn.Parameter(torch.randn(3))
+    opt = dzo.create("yogi", [p], fused=True)
+    p.grad = torch.ones(3)
+    with pytest.raises(RuntimeError, match="fused=False") as err:
+        opt.step()
+    assert "yogi_kernel" in str(err.value) and "no C++ compiler found" in str(err.value)
