@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import deepzen.optim as dzo
 from deepzen.train import Callback, EarlyStopping, Trainer, load_checkpoint
 from tests.train.conftest import classification_data, mlp, same_weights, weights
 
@@ -32,10 +33,11 @@ class CrashAt(Callback):
             raise Crash
 
 
-def make_trainer(run_dir, init_seed, crash_at=None):
+def make_trainer(run_dir, init_seed, crash_at=None, optimizer=None):
     model = mlp(dropout=0.3, seed=init_seed)
     callbacks = [EarlyStopping(patience=50)] + ([CrashAt(crash_at)] if crash_at else [])
-    return Trainer(model, torch.optim.Adam(model.parameters(), lr=1e-2), F.cross_entropy, metrics=["accuracy", "f1"],
+    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=1e-2)))(model.parameters())
+    return Trainer(model, opt, F.cross_entropy, metrics=["accuracy", "f1"],
                    scheduler="one_cycle", callbacks=callbacks, seed=3, run_dir=run_dir, checkpoint_every=4,
                    progress="none")
 
@@ -69,6 +71,22 @@ def test_resume_after_crash_is_bitwise_identical(tmp_path, crash_at):
     assert csv_rows(tmp_path / "run" / "metrics.csv") == csv_rows(tmp_path / "ref" / "metrics.csv")
     a, b = resumed.optimizer.state_dict()["state"], reference.optimizer.state_dict()["state"]
     assert all(torch.equal(a[i]["exp_avg_sq"], b[i]["exp_avg_sq"]) for i in a)
+
+
+def test_resume_with_a_fused_compiled_optimizer_is_bitwise_identical(tmp_path):
+    # fused=True moves the parameters into the optimizer's flat pack; the resumed run rebuilds it
+    # from the checkpoint's state (and a best-weights restore writes into the moved parameters).
+    def yogi(ps):
+        return dzo.create("yogi", ps, lr=1e-2, weight_decay=1e-3, fused=True)
+
+    reference = make_trainer(tmp_path / "ref", init_seed=0, optimizer=yogi)
+    fit(reference)
+    crashed = make_trainer(tmp_path / "run", init_seed=0, crash_at=17, optimizer=yogi)
+    with pytest.raises(Crash):
+        fit(crashed)
+    resumed = make_trainer(tmp_path / "run", init_seed=42, optimizer=yogi)
+    fit(resumed, resume=True)
+    assert same_weights(weights(resumed.model), weights(reference.model))
 
 
 def test_checkpoint_loads_with_weights_only(tmp_path):

@@ -19,6 +19,7 @@ temporaries stay in cache.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,7 +236,9 @@ class Optimizer(torch.optim.Optimizer):
     def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """``_update`` over one device and dtype: small tensors in cache-sized multi-tensor blocks, big
         ones one at a time (elementwise algorithms: in flat chunks)."""
-        big_numel, block_numel = T.BIG_TENSOR_NUMEL, T.SMALL_BLOCK_NUMEL
+        big_numel = T.BIG_TENSOR_NUMEL
+        # Per-tensor algorithms (norms, trust ratios) pay per call for work on the whole block: one call.
+        block_numel = T.SMALL_BLOCK_NUMEL if self.elementwise else math.inf
         sizes = [p.numel() for p in batch.params]
         # Small tensors: multi-tensor calls over blocks of ~block_numel elements, so a block's
         # buffers stay in cache from one op of the algorithm to the next.
