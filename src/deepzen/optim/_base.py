@@ -220,13 +220,7 @@ class Optimizer(torch.optim.Optimizer):
         (subclasses override this), else the algorithm's ``_fused_step`` compiled over flat packs."""
         if type(self)._fused_step is Optimizer._fused_step:
             raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
-        fused_update(self, batch, lambda pack, grad, t: self._fused_step(group, pack, grad, t),
-                     lambda t: self._fused_reads_params(group, t))
-
-    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
-        """Whether ``_fused_step`` at step count ``t`` reads the parameters' values (default: under
-        weight decay)."""
-        return bool(group.get("weight_decay"))
+        fused_update(self, batch, lambda pack, grad, t: self._fused_step(group, pack, grad, t))
 
     def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
         """One step of a :class:`FlatPack` whose parameters all have step count ``t``, through the

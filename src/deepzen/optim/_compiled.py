@@ -71,7 +71,8 @@ class FlatPack:
 
     Attributes:
         params: this step's parameters (as the batch has them), set by :meth:`load`.
-        p: the flat parameters (a scratch copy when packed, an alias when aliased).
+        p: the flat parameters: the memory they live in (``holds_params``: packed parameters moved in,
+            or an alias of a big one), else a copy made each step.
         state: flat buffers by state key.
         runs: (offset, rows, row length, position in ``params`` of the run's first parameter).
     """
@@ -93,9 +94,7 @@ class FlatPack:
             else:
                 self.runs.append((offset, 1, n, i))
             offset += n
-        self._scratch: dict[str, Tensor] = {}
         self._rows: dict[int, list[Tensor]] = {}
-        self._increment = False
         self.holds_params = self.aliased
         if self.aliased:
             self.p = T.flat_alias(params[0])
@@ -132,26 +131,15 @@ class FlatPack:
             return False
         return not self.keys or all(s.get(self.keys[0]) is t for s, t in zip(states, self._tracked))
 
-    def load(self, params: list[Tensor], grads: list[Tensor], with_params: bool) -> Tensor:
-        """Bring this step's gradients in, and the parameters where the kernel reads them; returns the
-        flat gradient.
-
-        Packed without the parameters, ``p`` starts at zero, so the kernel's ``p ← p·c − step`` leaves
-        the increment in it, which :meth:`store` adds to the parameters (one copy less than copying the
-        parameters in and out).
-        """
+    def load(self, params: list[Tensor], grads: list[Tensor]) -> Tensor:
+        """Bring this step's gradients in (and the parameters, where the pack does not hold them);
+        returns the flat gradient."""
         self.params = params
         if self.aliased:
             return T.flat_alias(grads[0].contiguous())
-        order = self._order
-        T.copy_(self._g_views, [grads[i] for i in order])
-        if self.holds_params:
-            return self._grad
-        if with_params:
-            T.copy_(self._p_views, [params[i] for i in order])
-        else:
-            self.p.zero_()
-        self._increment = not with_params
+        T.copy_(self._g_views, [grads[i] for i in self._order])
+        if not self.holds_params:
+            T.copy_(self._p_views, [params[i] for i in self._order])
         return self._grad
 
     def store(self, params: list[Tensor]) -> None:
@@ -159,8 +147,6 @@ class FlatPack:
         change in their version counters, which autograd checks)."""
         if self.holds_params:
             T.bump_version(params)
-        elif self._increment:
-            T.add_([params[i] for i in self._order], self._p_views)
         else:
             T.copy_([params[i] for i in self._order], self._p_views)
 
@@ -175,23 +161,13 @@ class FlatPack:
                 self._rows[id(flat)] = rows
         return rows
 
-    def scratch(self, name: str) -> Tensor:
-        """A flat buffer like ``p`` kept between steps (contents undefined)."""
-        buf = self._scratch.get(name)
-        if buf is None:
-            buf = self._scratch[name] = torch.empty_like(self.p)
-        return buf
-
 
 StepFn = Callable[[FlatPack, Tensor, float], None]
 
 
-def fused_update(optimizer: torch.optim.Optimizer, batch: Any, step: StepFn,
-                 with_params: Callable[[float], bool]) -> None:
+def fused_update(optimizer: torch.optim.Optimizer, batch: Any, step: StepFn) -> None:
     """Run ``step(pack, flat_grad, t)`` over ``batch`` (one device and dtype) in flat packs: one per big
-    contiguous tensor (aliased), one for the rest, each split by step count t. ``with_params(t)``: the
-    kernel reads the parameters (weight decay, norms), else packed ones start from zero (see
-    :meth:`FlatPack.load`)."""
+    contiguous tensor (aliased), one for the rest, each split by step count t."""
     packs: dict[tuple[int, ...], FlatPack] = optimizer.__dict__.setdefault("_flat_packs", {})
     buffers = optimizer.__dict__.setdefault("_flat_buffers", weakref.WeakValueDictionary())
     keys = tuple(batch.state)
@@ -209,17 +185,16 @@ def fused_update(optimizer: torch.optim.Optimizer, batch: Any, step: StepFn,
                 for other in [k for k in packs if not set(k).isdisjoint(key)]:
                     del packs[other]
                 pack = packs[key] = FlatPack(params, states, keys, buffers)
-            grad = pack.load(params, [batch.grads[i] for i in part], with_params(t))
+            grad = pack.load(params, [batch.grads[i] for i in part])
             step(pack, grad, t)
             pack.store(params)
 
 
-
 def _movable(params: list[Tensor], buffers: Mapping[int, Tensor]) -> bool:
     """Whether these parameters can become views into a new pack: contiguous real tensors, each in an
-    earlier pack's buffer (``buffers``, by data pointer) or the whole of its own memory (so that no
-    other tensor sees it: not a view, not sharing storage with another one)."""
-    own = set()
+    earlier pack's buffer (``buffers``, by data pointer) or alone in memory of its own (not a view,
+    not sharing its storage with any other tensor we can see)."""
+    own = []
     for q in params:
         if T.view_base(q) is not None or not q.is_contiguous():
             return False
@@ -228,5 +203,5 @@ def _movable(params: list[Tensor], buffers: Mapping[int, Tensor]) -> bool:
             continue
         if q.storage_offset() != 0 or storage.nbytes() != q.numel() * q.element_size():
             return False
-        own.add(storage.data_ptr())
-    return len(own) == sum(q.untyped_storage().data_ptr() not in buffers for q in params)
+        own.append(storage.data_ptr())
+    return len(set(own)) == len(own)

@@ -121,9 +121,6 @@ class LAMB(Optimizer):
         T.mul_(update, (ratio * -lr).unbind())                           # θ ← θ − η·ratio·u
         T.add_(params, update)
 
-    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
-        return True                                                      # for ‖θ‖
-
     def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
         beta1, beta2 = group["betas"]
         corrected = group["bias_correction"]

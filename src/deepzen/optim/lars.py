@@ -149,9 +149,6 @@ class LARS(Optimizer):
             step = batch["momentum_buffer"]
         T.sub_(params, step)                                                # w ← w − v
 
-    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
-        return True                                                      # for ‖w‖
-
     def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
         values = [group["lr"], group["weight_decay"], group["trust_coefficient"], group["eps"], group["momentum"]]
         adapted, excluded = scalars([*values, 1.0], pack.p), scalars([values[0], 0.0, *values[2:], 0.0], pack.p)

@@ -36,12 +36,6 @@ def lookahead_due_(group: dict[str, Any], batch: Any, slow: list[Tensor]) -> Non
         lookahead_average_([batch.params[i] for i in due], [slow[i] for i in due], group["alpha"])
 
 
-def lookahead_reads_params(group: dict[str, Any], t: float) -> bool:
-    """Whether a fused step at count ``t`` needs the parameters' values: under weight decay, or to
-    synchronize (``t`` a multiple of k)."""
-    return bool(group["weight_decay"]) or t % group["k"] == 0
-
-
 def lookahead_flat_(group: dict[str, Any], pack: FlatPack, t: float) -> None:
     """The synchronization of a fused step over a flat pack, when ``t`` is a multiple of k."""
     if t % group["k"] == 0:
@@ -236,9 +230,6 @@ class LADOPT(ADOPT):
         if first:
             part = batch.select(first)
             lookahead_due_(group, part, [s["slow_param"] for s in part.states])
-
-    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
-        return lookahead_reads_params(group, t)
 
     def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
         super()._fused_step(group, pack, grad, t)

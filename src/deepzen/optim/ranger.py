@@ -10,7 +10,7 @@ from torch import Tensor
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
 from deepzen.optim._compiled import FlatPack
-from deepzen.optim.lookahead import check_lookahead_group, lookahead_due_, lookahead_flat_, lookahead_reads_params
+from deepzen.optim.lookahead import check_lookahead_group, lookahead_due_, lookahead_flat_
 from deepzen.optim.radam import check_radam_group, radam_fused_step, radam_init_state, radam_update
 
 
@@ -112,9 +112,6 @@ class Ranger(Optimizer):
     def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         radam_update(group, batch)                                       # the RAdam step
         lookahead_due_(group, batch, batch["slow_param"])                # the Lookahead step
-
-    def _fused_reads_params(self, group: dict[str, Any], t: float) -> bool:
-        return lookahead_reads_params(group, t)
 
     def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
         radam_fused_step(group, pack, grad, t)
