@@ -14,8 +14,8 @@ The kernel runs over a :class:`FlatPack` of a group's parameters that share thei
   become views into it, so ``state_dict`` and the multi-tensor path see ordinary tensors), and so do
   the parameters themselves: each stays the same ``Parameter`` object, but its data becomes a view
   into the pack's flat tensor (as in FSDP's flat parameters). Each step only the gradients are copied
-  in. Parameters that cannot move without breaking something (complex ones, channels-last ones, ones
-  sharing memory with another tensor) are copied in and out each step instead;
+  in. A parameter that cannot move without breaking something (a complex one, a channels-last one,
+  one sharing memory with another tensor) keeps its memory and is copied in and out each step;
 - a big contiguous tensor is *aliased*: the kernel reads and writes the parameter, its gradient and
   its state through flat aliases of their memory, and nothing is copied.
 
@@ -26,6 +26,7 @@ parameters' state was replaced (``load_state_dict``) or a parameter's data was (
 
 from __future__ import annotations
 
+import collections
 import weakref
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -71,8 +72,8 @@ class FlatPack:
 
     Attributes:
         params: this step's parameters (as the batch has them), set by :meth:`load`.
-        p: the flat parameters: the memory they live in (``holds_params``: packed parameters moved in,
-            or an alias of a big one), else a copy made each step.
+        p: the flat parameters: the memory they live in (packed parameters that moved in, or an alias
+            of a big one), else, for those that could not move, a copy made each step.
         state: flat buffers by state key.
         runs: (offset, rows, row length, position in ``params`` of the run's first parameter).
     """
@@ -95,7 +96,7 @@ class FlatPack:
                 self.runs.append((offset, 1, n, i))
             offset += n
         self._rows: dict[int, list[Tensor]] = {}
-        self.holds_params = self.aliased
+        self._copied: list[int] = []             # positions (in layout order) of parameters copied in and out
         if self.aliased:
             self.p = T.flat_alias(params[0])
             self.state = {k: T.flat_alias(states[0][k]) for k in self.keys}
@@ -112,12 +113,13 @@ class FlatPack:
                 self.state[k] = flat
             self._p_views = self._split(self.p, ordered)
             self._g_views = self._split(self._grad, ordered)
-            self.holds_params = _movable(ordered, buffers)
-            if self.holds_params:
-                buffers[self.p.untyped_storage().data_ptr()] = self.p
-                T.copy_(self._p_views, ordered)
-                for q, view in zip(ordered, self._p_views):
+            T.copy_(self._p_views, ordered)
+            buffers[self.p.untyped_storage().data_ptr()] = self.p
+            for j, (q, view, movable) in enumerate(zip(ordered, self._p_views, _movable(ordered, buffers))):
+                if movable:
                     q.data = view                                # the same Parameter, now in the pack
+                else:
+                    self._copied.append(j)
         self._tracked = [s[self.keys[0]] for s in states] if self.keys else []
         self._data_ptrs = [q.data_ptr() for q in params]
 
@@ -132,23 +134,22 @@ class FlatPack:
         return not self.keys or all(s.get(self.keys[0]) is t for s, t in zip(states, self._tracked))
 
     def load(self, params: list[Tensor], grads: list[Tensor]) -> Tensor:
-        """Bring this step's gradients in (and the parameters, where the pack does not hold them);
-        returns the flat gradient."""
+        """Bring this step's gradients in (and the parameters that could not move); returns the flat
+        gradient."""
         self.params = params
         if self.aliased:
             return T.flat_alias(grads[0].contiguous())
         T.copy_(self._g_views, [grads[i] for i in self._order])
-        if not self.holds_params:
-            T.copy_(self._p_views, [params[i] for i in self._order])
+        if self._copied:
+            T.copy_([self._p_views[j] for j in self._copied], [params[self._order[j]] for j in self._copied])
         return self._grad
 
     def store(self, params: list[Tensor]) -> None:
-        """Write the kernel's result back to the parameters (where the pack holds them, count the
-        change in their version counters, which autograd checks)."""
-        if self.holds_params:
-            T.bump_version(params)
-        else:
-            T.copy_([params[i] for i in self._order], self._p_views)
+        """Count the kernel's in-place change in the parameters' version counters (autograd checks
+        them); copy the result back to the parameters that could not move."""
+        T.bump_version(params)
+        if self._copied:
+            T.copy_([params[self._order[j]] for j in self._copied], [self._p_views[j] for j in self._copied])
 
     def rows(self, flat: Tensor) -> list[Tensor]:
         """One 2-D tensor per run over ``flat`` (``p``, a state buffer or the flat gradient): row r of
@@ -190,18 +191,15 @@ def fused_update(optimizer: torch.optim.Optimizer, batch: Any, step: StepFn) -> 
             pack.store(params)
 
 
-def _movable(params: list[Tensor], buffers: Mapping[int, Tensor]) -> bool:
-    """Whether these parameters can become views into a new pack: contiguous real tensors, each in an
+def _movable(params: list[Tensor], buffers: Mapping[int, Tensor]) -> list[bool]:
+    """Which of these parameters can become views into a new pack: contiguous real tensors, each in an
     earlier pack's buffer (``buffers``, by data pointer) or alone in memory of its own (not a view,
     not sharing its storage with any other tensor we can see)."""
-    own = []
-    for q in params:
-        if T.view_base(q) is not None or not q.is_contiguous():
-            return False
-        storage = q.untyped_storage()
-        if storage.data_ptr() in buffers:
-            continue
-        if q.storage_offset() != 0 or storage.nbytes() != q.numel() * q.element_size():
-            return False
-        own.append(storage.data_ptr())
-    return len(set(own)) == len(own)
+    storages = [q.untyped_storage() for q in params]
+    ptrs = collections.Counter(st.data_ptr() for st in storages)
+    return [
+        T.view_base(q) is None and q.is_contiguous() and (
+            st.data_ptr() in buffers
+            or (ptrs[st.data_ptr()] == 1 and q.storage_offset() == 0 and st.nbytes() == q.numel() * q.element_size()))
+        for q, st in zip(params, storages)
+    ]
