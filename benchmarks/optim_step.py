@@ -12,6 +12,7 @@ offer it; its ratios and geometric means are reported beside the default's, and 
 compilation) is timed separately.
 
     python benchmarks/optim_step.py [--quick] [--only adam,yogi] [--repeats 7] [--markdown out.md]
+                                    [--threads 2] [--device cuda]
 """
 
 from __future__ import annotations
@@ -97,9 +98,19 @@ def small_shapes() -> list[tuple[int, ...]]:
 PARAM_SETS = {"small": small_shapes, "big": lambda: [(2048, 2048)] * 4}
 
 
+#: Where the parameters live (``--device``).
+DEVICE = torch.device("cpu")
+
+
 def _tensors(shapes: list[tuple[int, ...]], seed: int) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return [torch.randn(s, generator=gen) * 0.1 for s in shapes]
+    return [(torch.randn(s, generator=gen) * 0.1).to(DEVICE) for s in shapes]
+
+
+def _sync() -> None:
+    """Wait for the device's queued work (CUDA runs asynchronously)."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
 
 
 # ----------------------------------------------------------------------------- timing
@@ -153,22 +164,30 @@ def time_steps(impls: dict[str, Make], shapes: list[tuple[int, ...]], *, repeats
         params = [x.clone().requires_grad_() for x in init]
         for p, g in zip(params, grads):
             p.grad = g.clone()
-        opt = make(params)
-        closure = getattr(opt, "needs_loss", False)
-        for i in range(warmup):
-            start = time.perf_counter()
-            opt.step(_closure) if closure else opt.step()
-            if i == 0 and first_step is not None:
-                first_step[label] = time.perf_counter() - start
+        try:
+            opt = make(params)
+            closure = getattr(opt, "needs_loss", False)
+            for i in range(warmup):
+                _sync()
+                start = time.perf_counter()
+                opt.step(_closure) if closure else opt.step()
+                _sync()
+                if i == 0 and first_step is not None:
+                    first_step[label] = time.perf_counter() - start
+        except (RuntimeError, ValueError) as err:     # e.g. a fused kernel this device does not have
+            print(f"  {label}: not run on {DEVICE} ({str(err).splitlines()[0]})", file=sys.stderr)
+            continue
         runs[label] = (opt, closure)
     samples: dict[str, list[float]] = {label: [] for label in runs}
     labels = list(runs)
     for r in range(repeats):
         for label in labels[r % len(labels):] + labels[: r % len(labels)]:
             opt, closure = runs[label]
+            _sync()
             start = time.perf_counter()
             for _ in range(steps):
                 opt.step(_closure) if closure else opt.step()
+            _sync()
             samples[label].append((time.perf_counter() - start) / steps)
     return {label: statistics.median(v) for label, v in samples.items()}
 
@@ -197,7 +216,9 @@ def report(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
     lines = [
         f"# Optimizer step time (ms per step, median of {args.repeats})",
         "",
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads; pytorch_optimizer "
+        f"torch {torch.__version__}, "
+        + (torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else f"{torch.get_num_threads()} threads")
+        + "; pytorch_optimizer "
         f"{'not installed' if po is None else 'installed'}. Sets: "
         + ", ".join(f"{k} = {count[k]} tensors / {numel[k] / 1e6:.1f}M params" for k in PARAM_SETS),
         "",
@@ -249,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="timed repeats per implementation")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the parameters' device)")
     args = parser.parse_args(argv)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device here")
     if args.threads:
         torch.set_num_threads(args.threads)
     args.repeats = args.repeats or (3 if args.quick else 7)

@@ -19,7 +19,7 @@ import deepzen.optim as dzo
 import deepzen.optim._compiled as compiled
 from tests.optim import (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam,
                          test_radam, test_ranger, test_yogi)
-from tests.optim.contract_cases import COMPILED_FUSED_NAMES
+from tests.optim.contract_cases import COMPILED_FUSED_NAMES, SPECS, grad_stream, set_grads, step
 from tests.optim.harness import Case, cases_params, run_case
 
 MODULES = (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam, test_radam,
@@ -166,3 +166,21 @@ def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(RuntimeError, match="fused=False") as err:
         opt.step()
     assert "yogi_kernel" in str(err.value) and "no C++ compiler found" in str(err.value)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", COMPILED_FUSED_NAMES)
+def test_fused_on_cuda_matches_the_multi_tensor_path_on_cpu(name: str) -> None:
+    spec = SPECS[name]
+    gen = torch.Generator().manual_seed(0)
+    shapes = [(64, 32), (32,), (), (400, 400)]                # packed small ones, one big aliased one
+    cpu = [torch.randn(s, generator=gen, dtype=torch.float64).requires_grad_() for s in shapes]
+    gpu = [p.detach().cuda().requires_grad_() for p in cpu]
+    eager, fused = spec.make(cpu, lr=spec.lr), spec.make(gpu, lr=spec.lr, fused=True)
+    for t, grads in enumerate(grad_stream(0, shapes, 8)):
+        set_grads(cpu, grads)
+        set_grads(gpu, [g.cuda() for g in grads])
+        step(eager, spec, t)
+        step(fused, spec, t)
+    for p, q in zip(cpu, gpu):
+        torch.testing.assert_close(q.detach().cpu(), p.detach(), rtol=1e-10, atol=1e-12)
