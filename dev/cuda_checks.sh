@@ -6,7 +6,7 @@
 #   - the optimizer benchmark on CUDA, torch's fused variants included.
 # With the device tool:  run(command="bash dev/cuda_checks.sh", carry=[".whl"], timeout_s=540)
 # where .whl/ (ignored, see .git/info/exclude) holds pytorch_optimizer's wheel, fetched here with
-#   pip download --no-deps --only-binary=:all: -d .whl pytorch_optimizer==3.*
+#   pip download --no-deps --only-binary=:all: -d .whl pytorch_optimizer==4.1.0   (the version the CPU table used)
 # Results land in $OUT (the tool's folder that comes back), else in ./cuda-results.
 set -uo pipefail
 out=${OUT:-cuda-results}
