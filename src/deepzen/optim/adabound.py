@@ -65,7 +65,8 @@ class AdaBound(Optimizer):
         weight_decay: λ, coupled L2 (added to the gradient).
         amsbound: keep the running maximum of v (state ``max_exp_avg_sq``): AMSBound.
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsbound only).
     """

@@ -62,7 +62,8 @@ class ADOPT(Optimizer):
         decoupled: decay the weights directly by ηλ instead of adding λθ to the gradient.
         clip_exponent: p in the clip value c_t = t^p; ``None`` disables clipping.
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """

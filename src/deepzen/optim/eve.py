@@ -54,7 +54,8 @@ class Eve(Optimizer):
         weight_decay: λ; coupled L2 (added to the gradient) unless ``decoupled``.
         decoupled: decay the weights directly by αλ.
         maximize: ascend instead of descend (f* is then an upper bound of the closure's value).
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``; per group: ``d_tilde``, ``prev_loss``.
     """

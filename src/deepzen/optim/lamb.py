@@ -65,7 +65,8 @@ class LAMB(Optimizer):
         clamp_value: upper bound of φ(‖θ‖); ``None`` for the identity.
         bias_correction: divide m and v by (1 − βᵗ) (the final paper's form).
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``.
     """

@@ -88,7 +88,8 @@ class LARS(Optimizer):
         eps: added to the denominator of λ_l (0 in the paper).
         exclude_1d: no trust ratio and no decay for tensors with ``ndim <= 1``.
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``momentum_buffer`` (when m > 0).
     """

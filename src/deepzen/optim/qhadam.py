@@ -56,7 +56,8 @@ class QHAdam(Optimizer):
         weight_decay: λ; coupled L2 (added to the gradient) unless ``decoupled``.
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """

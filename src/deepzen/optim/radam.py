@@ -57,7 +57,8 @@ class RAdam(Optimizer):
         threshold: rectify when ρ_t > threshold (>= 4; see above).
         decoupled: decay the weights directly by ηλ (torch's ``decoupled_weight_decay``).
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """

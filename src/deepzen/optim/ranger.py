@@ -70,7 +70,8 @@ class Ranger(Optimizer):
         use_gc: centralize the gradients of tensors with more than one dimension.
         decoupled: decay the weights directly (Ranger's form) rather than adding λθ to the gradient.
         maximize: ascend instead of descend.
-        fused: run RAdam's step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """

@@ -60,7 +60,8 @@ class Yogi(Optimizer):
         bias_correction: divide m and v by (1 − β1ᵗ) and (1 − β2ᵗ).
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
-        fused: run each step as one compiled kernel (``torch.compile``; see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
