@@ -90,25 +90,28 @@ def test_replaced_parameter_data_and_loaded_state_are_picked_up() -> None:
     torch.testing.assert_close(fused, eager, rtol=1e-12, atol=1e-14)
 
 
+def _fused_against_eager(name: str, params: list[torch.Tensor], steps: int, **hparams: float) -> None:
+    """Step ``name`` with ``fused=True`` over ``params`` and without it over copies, on the same
+    gradients; the parameters must agree at the end."""
+    twin = [p.detach().clone().requires_grad_() for p in params]
+    fused, eager = dzo.create(name, params, fused=True, **hparams), dzo.create(name, twin, **hparams)
+    for grads in grad_stream(0, [tuple(p.shape) for p in params], steps):
+        set_grads(params, grads)
+        set_grads(twin, grads)
+        fused.step()
+        eager.step()
+    for p, q in zip(params, twin):
+        torch.testing.assert_close(p.detach(), q.detach(), rtol=1e-12, atol=1e-14)
+
+
 def test_a_parameter_that_shares_memory_stays_while_the_others_move() -> None:
     base = torch.randn(30, dtype=torch.float64)
     shared = torch.nn.Parameter(base[:12].view(3, 4))                    # a view of someone else's tensor
     alone = torch.nn.Parameter(torch.randn(5, dtype=torch.float64))
-    twin = [torch.nn.Parameter(x.detach().clone()) for x in (shared, alone)]
-    opt = dzo.create("qhadam", [shared, alone], lr=0.1, fused=True)
-    ref = dzo.create("qhadam", twin, lr=0.1)
-    gen = torch.Generator().manual_seed(5)
-    for _ in range(4):
-        grads = [torch.randn(3, 4, generator=gen, dtype=torch.float64), torch.randn(5, generator=gen, dtype=torch.float64)]
-        for p, q, g in zip([shared, alone], twin, grads):
-            p.grad, q.grad = g.clone(), g.clone()
-        opt.step()
-        ref.step()
+    _fused_against_eager("qhadam", [shared, alone], steps=4, lr=0.1)
     assert shared.untyped_storage().data_ptr() == base.untyped_storage().data_ptr(), "the view must stay"
     torch.testing.assert_close(base[:12].view(3, 4), shared.detach(), rtol=0, atol=0)
     assert alone.untyped_storage().nbytes() == 17 * 8, "the other parameter moves into the pack (12 + 5)"
-    for p, q in zip([shared, alone], twin):
-        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("name", ["yogi", "lars"])
@@ -117,19 +120,9 @@ def test_big_tensor_is_updated_in_place(name: str, monkeypatch: pytest.MonkeyPat
     gen = torch.Generator().manual_seed(3)
     big = torch.randn(10, 20, generator=gen, dtype=torch.float64).requires_grad_()
     small = torch.randn(7, generator=gen, dtype=torch.float64).requires_grad_()
-    twin = [big.detach().clone().requires_grad_(), small.detach().clone().requires_grad_()]
     memory = big.data_ptr()
-    opt = dzo.create(name, [big, small], fused=True)
-    ref = dzo.create(name, twin)
-    for _ in range(5):
-        grads = [torch.randn(10, 20, generator=gen, dtype=torch.float64), torch.randn(7, generator=gen, dtype=torch.float64)]
-        for p, q, g in zip([big, small], twin, grads):
-            p.grad, q.grad = g.clone(), g.clone()
-        opt.step()
-        ref.step()
+    _fused_against_eager(name, [big, small], steps=5)
     assert big.data_ptr() == memory, "a big contiguous parameter is updated where it is"
-    for p, q in zip([big, small], twin):
-        torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)
 
 
 def test_autograd_sees_the_in_place_update() -> None:
