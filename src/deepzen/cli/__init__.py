@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 
-from deepzen.cli.app import app
+#: When this module was imported: the start of a command's wall time where /proc cannot say.
+IMPORTED_AT = time.perf_counter()
+
+from deepzen.cli.app import app  # noqa: E402  (after IMPORTED_AT: typer's import is start-up too)
 
 #: Exit codes: 0 done, 1 training failed (non-finite loss), 2 user error, 130 interrupted.
 USER_ERROR = 2

@@ -18,7 +18,44 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-SET_HELP = "Override a config key, e.g. --set optimizer.name=yogi --set training.epochs=5 (repeatable)."
+SET_HELP = ("Override a config key, e.g. --set optimizer.name=yogi --set training.epochs=5 (repeatable). "
+            "A new model.kind / optimizer.name / loss.name / data.name leaves out the file's options the new "
+            "name does not take.")
+UNSET_HELP = "Remove a key of the config file (its default applies), e.g. --unset model.hidden (repeatable)."
+DEVICE_HELP = "Where to train: auto, cpu, cuda, cuda:N, mps (short for --set training.device=...)."
+
+
+def _show_version(value: bool) -> None:
+    if not value:
+        return
+    from importlib import metadata
+
+    import deepzen
+
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:  # pragma: no cover - torch is a dependency
+        torch_version = "not installed"
+    typer.echo(f"deepzen {deepzen.__version__} (torch {torch_version})")
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print the version of deepzen and torch, and exit."),
+) -> None:
+    """Build, train, compare and tune the classic deep networks on PyTorch."""
+
+
+def _overrides(set_: List[str], device: Optional[str]) -> List[str]:
+    """``--set`` items, with ``--device`` as the last ``training.device=...`` (it wins)."""
+    return [*set_, *([f"training.device={device}"] if device is not None else [])]
+
+
+def _say(out: Any) -> Any:
+    """Start-up lines on ``out``, printed as they are (no markup)."""
+    return lambda line: out.print(line, markup=False)
 
 
 def _console(stderr: bool = False) -> Any:
@@ -31,30 +68,67 @@ def _console(stderr: bool = False) -> Any:
 def train(
     config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default (CNN on digits)."),
     set_: List[str] = typer.Option([], "--set", "-s", help=SET_HELP, metavar="KEY=VALUE"),
+    unset: List[str] = typer.Option([], "--unset", help=UNSET_HELP, metavar="KEY"),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run in this folder exactly."),
 ) -> None:
-    """Train an experiment into runs/<name>/ and evaluate it once on the test split."""
-    from deepzen.config import ConfigError, load_config
-    from deepzen.train import experiment
+    """Train an experiment into runs/<name>/ and evaluate it once on the test split.
 
-    if resume is not None:
-        if config is not None:
-            raise ConfigError("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml)")
-        cfg = experiment.read_run_config(resume, set_)
-        folder: Optional[Path] = resume
-    else:
-        cfg, folder = load_config(config, set_), None
-    started = time.perf_counter()
-    result = experiment.run(cfg, run_dir=folder, resume=resume is not None)
-    seconds = time.perf_counter() - started
+    Ctrl-C stops it; the run folder keeps its last checkpoint, and the command printed then
+    (deepzen train --resume RUN_DIR) continues it.
+    """
+    if resume is not None and config is not None:
+        raise typer.BadParameter("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml), "
+                                 "not both", param_hint="'--resume'")
     out = _console()
+    source = f"{resume}/config.toml" if resume is not None else (config or "the bundled default config")
+    out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
+    from deepzen.config import load_config
+    from deepzen.train import experiment, run_status
+
+    notes: list[str] = []
+    overrides = _overrides(set_, device)
+    if resume is not None:
+        cfg = experiment.read_run_config(resume, overrides, unset, notes)
+        folder = resume
+    else:
+        cfg = load_config(config, overrides, unset=unset, notes=notes)
+        folder = experiment.new_run_dir(cfg)
+    for note in notes:
+        out.print(f"note: {note}", markup=False)
+    if resume is not None:
+        out.print(run_status.resume_note(resume, cfg.training.epochs), markup=False)
+    try:
+        result = experiment.run(cfg, run_dir=folder, resume=resume is not None, say=_say(out))
+    except KeyboardInterrupt:
+        note = run_status.interrupt_note(folder, cfg.training.epochs, f"deepzen train --resume {folder}")
+        _console(stderr=True).print(note, markup=False)
+        raise typer.Exit(130) from None
     if result.history.failed:
         _console(stderr=True).print(f"training failed: {result.history.stop_reason}", markup=False)
         raise typer.Exit(1)
     if result.test is not None:
         values = "  ".join(f"{k} {v:.4f}" for k, v in result.test.items())
         out.print(f"test ({result.summary.get('test_checkpoint')} checkpoint): {values}")
-    out.print(f"run saved in {result.run_dir}  ({seconds:.1f}s)")
+    fit = result.summary.get("timings", {}).get("fit_seconds") or 0.0
+    out.print(f"run saved in {result.run_dir}  ({_seconds_since_start():.1f} s in all, {fit:.1f} s of it training)",
+              markup=False)
+
+
+def _seconds_since_start() -> float:
+    """Wall time since this process started (Linux: from /proc; elsewhere since deepzen.cli was imported)."""
+    import os
+
+    from deepzen.cli import IMPORTED_AT
+
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            start_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as handle:
+            uptime = float(handle.read().split()[0])
+        return max(uptime - start_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - IMPORTED_AT
 
 
 @app.command()
@@ -110,9 +184,11 @@ def explain(
     """The update rule / formula, paper, options and defaults of a named thing."""
     from deepzen.cli import catalog
 
+    from rich.text import Text
+
     out = _console()
     for title, text in catalog.explain(name, kind):
-        out.rule(title, align="left", characters="─")
+        out.rule(Text(title), align="left", characters="─")
         out.print(text, markup=False)
         out.print()
 
@@ -123,10 +199,11 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented example config (the bundled default) to edit."""
-    from deepzen.config import ConfigError, default_text
+    from deepzen.config import default_text
 
     if path.exists() and not force:
-        raise ConfigError(f"{path} exists; use --force to overwrite it or give another path")
+        raise typer.BadParameter(f"{path} exists; use --force to overwrite it or give another path",
+                                 param_hint="'PATH'")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(default_text(), encoding="utf-8")
     _console().print(f"wrote {path}; train it with: deepzen train {path}")
@@ -136,6 +213,8 @@ def init(
 def lr_find(
     config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default."),
     set_: List[str] = typer.Option([], "--set", "-s", help=SET_HELP, metavar="KEY=VALUE"),
+    unset: List[str] = typer.Option([], "--unset", help=UNSET_HELP, metavar="KEY"),
+    device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     start_lr: float = typer.Option(1e-7, help="First learning rate of the sweep."),
     end_lr: float = typer.Option(10.0, help="Last learning rate of the sweep."),
     steps: int = typer.Option(100, help="Batches in the sweep."),
@@ -145,7 +224,7 @@ def lr_find(
     from deepzen.config import load_config
     from deepzen.train import experiment, find_lr
 
-    cfg = load_config(config, set_)
+    cfg = load_config(config, _overrides(set_, device), unset=unset)
     experiment.check_training(cfg)
     splits = experiment.load_data(cfg)
     trainer = experiment.make_trainer(cfg, splits.info, None)
@@ -163,11 +242,13 @@ def lr_find(
 def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, title_justify="left")
+    from rich.text import Text
+
+    table = Table(title=Text(title), show_lines=False, title_justify="left")
     for column in header:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
+        table.add_column(Text(column), overflow="fold")
+    for row in rows:  # cells as plain Text: "[y log σ(z) ...]" in a formula is not rich markup
+        table.add_row(*(Text(cell) for cell in row))
     _console().print(table)
 
 

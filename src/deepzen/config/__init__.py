@@ -18,6 +18,7 @@ from deepzen.config.loader import (
     parse_toml,
     parse_value,
     read_toml,
+    remove_keys,
     to_toml,
     validate,
     write_config,
@@ -40,5 +41,5 @@ __all__ = [
     "ConfigError", "DataConfig", "EarlyStoppingConfig", "ExperimentConfig", "LossConfig", "ModelConfig",
     "OptimizerConfig", "OutputConfig", "RegularizationConfig", "ScheduleConfig", "TrainingConfig",
     "apply_overrides", "check_references", "default_text", "load_config", "optimizer_hparams",
-    "parse_toml", "parse_value", "read_toml", "to_toml", "validate", "write_config",
+    "parse_toml", "parse_value", "read_toml", "remove_keys", "to_toml", "validate", "write_config",
 ]

@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from deepzen._suggest import did_you_mean
 from deepzen.config.errors import ConfigError
+from deepzen.config.name_change import drop_options_of_old_names
 from deepzen.config.references import check_references
 from deepzen.config.sections import ExperimentConfig
 
@@ -78,6 +80,27 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
     return result
 
 
+def remove_keys(raw: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """``raw`` without each dotted key (``--unset model.channels``): a table's option is gone, a fixed
+    key takes its default. A key that is not there is an error naming the keys that are."""
+    result = _deep_copy(raw)
+    for key in keys:
+        parts = key.strip().split(".")
+        table = result
+        for depth, part in enumerate(parts):
+            if not isinstance(table, dict) or part not in table:
+                present = sorted(table) if isinstance(table, dict) else []
+                inside = f"in [{'.'.join(parts[:depth])}]" if depth else "at the top level"
+                raise ConfigError(f"--unset {key!r}: the config has no {'.'.join(parts[:depth + 1])}"
+                                  f"{did_you_mean(part, present, cutoff=0.6)} Keys {inside}: "
+                                  f"{', '.join(present) or '(none)'}")
+            if depth == len(parts) - 1:
+                del table[part]
+            else:
+                table = table[part]
+    return result
+
+
 def validate(raw: Mapping[str, Any], source: str | None = None, check_names: bool = True) -> ExperimentConfig:
     """A checked :class:`ExperimentConfig` from a plain dict, or a :class:`ConfigError` listing every problem."""
     try:
@@ -93,17 +116,29 @@ def validate(raw: Mapping[str, Any], source: str | None = None, check_names: boo
     return config
 
 
-def load_config(path: str | Path | None = None, overrides: Iterable[str] = (),
-                check_names: bool = True) -> ExperimentConfig:
-    """Read ``path`` (``None``: the bundled default), apply ``overrides``, validate."""
+def load_config(path: str | Path | None = None, overrides: Iterable[str] = (), check_names: bool = True,
+                unset: Iterable[str] = (), notes: list[str] | None = None) -> ExperimentConfig:
+    """Read ``path`` (``None``: the bundled default), remove the ``unset`` keys, apply ``overrides``,
+    validate.
+
+    An override that changes ``model.kind``, ``optimizer.name``, ``loss.name`` or ``data.name`` leaves out
+    the file's options the new name does not take (:mod:`deepzen.config.name_change`); one line per
+    table where that happened is appended to ``notes`` when given.
+    """
     if path is None:
         raw, source = parse_toml(default_text(), "the bundled default config"), "the bundled default config"
     else:
         raw, source = read_toml(path), str(path)
-    overrides = list(overrides)
+    overrides, unset = list(overrides), list(unset)
+    if unset:
+        source = f"{source} with --unset {' '.join(unset)}"
+        raw = remove_keys(raw, unset)
     if overrides:
         source = f"{source} with --set {' '.join(overrides)}"
-    return validate(apply_overrides(raw, overrides), source, check_names)
+    merged, dropped = drop_options_of_old_names(raw, apply_overrides(raw, overrides), overrides)
+    if notes is not None:
+        notes.extend(dropped)
+    return validate(merged, source, check_names)
 
 
 def to_toml(config: ExperimentConfig) -> str:
@@ -154,4 +189,4 @@ def _deep_copy(value: Any) -> Any:
 
 
 __all__ = ["ConfigError", "apply_overrides", "default_text", "load_config", "parse_toml",
-           "parse_value", "read_toml", "to_toml", "validate", "write_config"]
+           "parse_value", "read_toml", "remove_keys", "to_toml", "validate", "write_config"]

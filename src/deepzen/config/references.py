@@ -10,8 +10,6 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from deepzen._suggest import did_you_mean
 from deepzen.config.errors import show
 from deepzen.config.sections import ExperimentConfig
@@ -129,6 +127,8 @@ def check_optimizer(config: ExperimentConfig) -> list[str]:
                         "use regularization.l2 (a penalty in the loss) instead")
     if problems:
         return problems
+    import torch  # here, not at the top: reading a config does not load torch
+
     probe = [torch.nn.Parameter(torch.zeros(2))]
     return _constructed(lambda: optim.create(name, probe, **hparams), "optimizer", hparams)
 

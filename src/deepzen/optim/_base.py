@@ -1,7 +1,7 @@
 """The base class every deepzen optimizer derives from.
 
-It keeps the rules of ``../shared/OPTIMIZERS.md`` in one place so each algorithm file holds only its
-math:
+It keeps the rules every deepzen optimizer follows (the torch.optim contract, listed below) in one
+place so each algorithm file holds only its math:
 
 - hyperparameters live in ``param_groups``; every group (also one added later with
   ``add_param_group``) is validated by the subclass's :meth:`Optimizer._check_group`;

@@ -176,8 +176,9 @@ class Lookahead(torch.optim.Optimizer):
 class LADOPT(ADOPT):
     r"""LADOPT: Lookahead (Zhang et al., NeurIPS 2019) around ADOPT (Taniguchi et al., NeurIPS 2024).
 
-    **No paper or library uses the name LADOPT.** deepzen reads it, by analogy with Ranger (Lookahead
-    around RAdam), as Lookahead wrapped around ADOPT; see ``OPTIMIZERS.md``, "About LADOPT". It is
+    **No paper or library uses the name LADOPT.** deepzen reads it as Lookahead wrapped around ADOPT:
+    the name contains ADOPT exactly, and it sits next to Ranger, which is Lookahead around RAdam. This
+    is an interpretation; plain ``adopt`` and the general :class:`Lookahead` ship beside it. It is
     exactly ``Lookahead(ADOPT(params, ...), k, alpha)``, written as one optimizer so the slow weights
     share ADOPT's state and its multi-tensor, chunked update::
 

@@ -223,14 +223,16 @@ def new_run_dir(config: ExperimentConfig) -> Path:
     return path
 
 
-def read_run_config(run_dir: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """The resolved config a run saved (``<run_dir>/config.toml``), with ``overrides`` applied."""
+def read_run_config(run_dir: str | Path, overrides: Sequence[str] = (), unset: Sequence[str] = (),
+                    notes: list[str] | None = None) -> ExperimentConfig:
+    """The resolved config a run saved (``<run_dir>/config.toml``), with ``overrides`` and ``unset``
+    applied as :func:`deepzen.config.load_config` does (``notes`` collects its notes)."""
     path = Path(run_dir)
     if not path.is_dir():
-        raise ConfigError(f"no run folder at {path}")
+        raise FileNotFoundError(f"no run folder at {path}")
     if not (path / "config.toml").is_file():
-        raise ConfigError(f"{path} is not a deepzen run folder (no config.toml)")
-    return load_config(path / "config.toml", overrides)
+        raise FileNotFoundError(f"{path} is not a deepzen run folder (no config.toml)")
+    return load_config(path / "config.toml", overrides, unset=unset, notes=notes)
 
 
 def read_data_info(run_dir: str | Path) -> DataInfo | None:
@@ -241,7 +243,8 @@ def read_data_info(run_dir: str | Path) -> DataInfo | None:
 # ---------------------------------------------------------------------------------------------- run
 def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False, *,
         callbacks: Sequence[Callback] = (), on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
-        progress_stream: Any = None, evaluate_test: bool = True) -> ExperimentResult:
+        progress_stream: Any = None, evaluate_test: bool = True,
+        say: Callable[[str], Any] | None = None) -> ExperimentResult:
     """Train the experiment ``config`` describes and evaluate it once on the test split.
 
     Arguments:
@@ -253,6 +256,8 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
         on_epoch: ``on_epoch(epoch, logs)`` after each epoch (see :class:`EpochReport`).
         evaluate_test: ``False`` leaves the test split alone (tuning trials: the test split must not
             drive a search; ``test`` is then ``None``).
+        say: ``say(line)`` is called as each start-up stage begins (``loading digits ...``), so a
+            command shows what it is doing before the first epoch.
 
     Returns:
         :class:`ExperimentResult`; ``summary.json`` holds the same numbers, plus ``test``.
@@ -261,10 +266,15 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
     if resume and run_dir is None:
         raise ConfigError("resume needs the run folder")
     folder = Path(run_dir) if run_dir is not None else new_run_dir(config)
+    say = say or (lambda line: None)
+    say(f"loading {config.data.name} ...")
     splits = load_data(config)
     info = splits.info
     check_training(config, info, has_val=splits.val is not None)
     extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else [])]
+    samples = f" for {len(splits.train):,} training samples" if hasattr(splits.train, "__len__") else ""
+    say(f"building {config.model.kind}{samples}, optimizer {config.optimizer.name}, "
+        f"{config.training.epochs} epochs -> {folder}")
     trainer = make_trainer(config, info, folder, extra, progress_stream)
     rd = trainer.run_dir
     assert rd is not None
@@ -294,11 +304,11 @@ def _finish_summary(rd: RunDir, config: ExperimentConfig, info: DataInfo, test: 
 def load_weights(model: nn.Module, rd: RunDir, which: str = "best") -> Path:
     """Load ``checkpoints/<which>.pt`` (``best`` falls back to ``last``) into ``model``."""
     if which not in ("best", "last"):
-        raise ConfigError(f"checkpoint {which!r}: allowed: 'best', 'last'")
+        raise ValueError(f"checkpoint {which!r}: allowed: 'best', 'last'")
     path = rd.best_checkpoint if which == "best" else rd.last_checkpoint
     if not path.is_file() and which == "best":
         path = rd.last_checkpoint
     if not path.is_file():
-        raise ConfigError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
+        raise FileNotFoundError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
     model.load_state_dict(load_checkpoint(path, map_location="cpu")["model"])
     return path

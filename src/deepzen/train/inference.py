@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from deepzen.config import ConfigError, ExperimentConfig
+from deepzen.config import ExperimentConfig
 from deepzen.data.errors import DataError
 from deepzen.info import DataInfo
 from deepzen.train.experiment import (
@@ -35,7 +35,7 @@ def restore(run_dir: str | Path, which: str = "best") -> tuple[ExperimentConfig,
     config = read_run_config(run_dir)
     info = read_data_info(run_dir)
     if info is None:
-        raise ConfigError(f"{run_dir} has no {DATA_INFO}; was it written by deepzen train?")
+        raise FileNotFoundError(f"{run_dir} has no {DATA_INFO}; was it written by deepzen train?")
     config.output.progress = "none"
     trainer = make_trainer(config, info, None)
     load_weights(trainer.model, RunDir(run_dir), which)
@@ -51,10 +51,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, *, split: 
     config, info, trainer = restore(run_dir, checkpoint)
     if data is None:
         if split not in SPLITS:
-            raise ConfigError(f"split {split!r}: allowed: {', '.join(repr(s) for s in SPLITS)}")
+            raise ValueError(f"split {split!r}: allowed: {', '.join(repr(s) for s in SPLITS)}")
         dataset = getattr(load_data(config), split)
         if dataset is None:
-            raise ConfigError(f"run {Path(run_dir).name!r} has no {split} split (data.{split} was 0)")
+            raise ValueError(f"run {Path(run_dir).name!r} has no {split} split (data.{split} was 0)")
         return trainer.evaluate(tensors_of(dataset))
     from deepzen import data as dzdata
 
@@ -138,7 +138,7 @@ def _is_number(text: str) -> bool:
 def prediction_rows(outputs: Any, info: DataInfo) -> tuple[list[str], list[list[Any]]]:
     """CSV header and rows for model outputs (see :func:`predict_run`)."""
     if not isinstance(outputs, Tensor):
-        raise ConfigError("predictions of this model are not one table (variable-size outputs)")
+        raise ValueError("predictions of this model are not one table (variable-size outputs)")
     outputs = outputs.float()
     if info.task == "classification":
         probs = torch.softmax(outputs, dim=-1)  # (N, C)
