@@ -84,6 +84,7 @@ def test_predict_labels_raw_digits(digits_run, tmp_path, capsys):
     assert code == 0, err
     rows = list(csv.DictReader(out_file.open()))
     assert len(rows) == len(y)
+    assert [int(r["id"]) for r in rows] == list(range(len(y)))  # each row's position in the input file
     predicted = np.array([int(r["prediction"]) for r in rows])
     assert (predicted == y).mean() > 0.95
     probs = np.array([[float(r[f"p_{c}"]) for c in range(10)] for r in rows])

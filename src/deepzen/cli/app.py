@@ -154,11 +154,21 @@ def evaluate(
 @app.command()
 def predict(
     run_dir: Path = typer.Argument(..., help="A run folder written by deepzen train."),
-    input_file: Path = typer.Argument(..., help="A .csv or .npz file of raw features, one sample per row."),
+    input_file: Path = typer.Argument(..., help="A .csv or .npz file of raw features, one sample per row "
+                                      "(see below)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="CSV to write; default <input>.predictions.csv."),
     checkpoint: str = typer.Option("best", "--checkpoint", help="best or last."),
 ) -> None:
-    """Predict the samples in INPUT_FILE with a trained run; writes a CSV."""
+    """Predict the samples in INPUT_FILE with a trained run; writes a CSV with an id column (the row's
+    position in INPUT_FILE, from 0) and the predictions.
+
+    What INPUT_FILE holds, in the raw units of the training data (the run's scaling is applied):
+    tabular data: a CSV with the training feature columns (a header with their names picks them in any
+    order; without one, the columns in training order; a target column is ignored), or an NPZ with x
+    (N, F). Images: a CSV with one flattened image per row (C*H*W values, e.g. 64 pixels 0..16 for
+    digits), or an NPZ with x (N, C, H, W). Signals: the same with (N, C, L). Sequences, tokens and
+    trees have no file format here: predict them from Python with Trainer.predict.
+    """
     from deepzen.train import inference
 
     path = inference.predict_run(run_dir, input_file, output, checkpoint=checkpoint)

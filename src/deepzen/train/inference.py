@@ -69,14 +69,16 @@ def predict_run(run_dir: str | Path, input_file: str | Path, output_file: str | 
     """Predictions of a run for the samples in ``input_file`` (CSV or NPZ of raw features, prepared as in
     training), written as CSV to ``output_file`` (default ``<input>.predictions.csv``).
 
-    Classification: ``prediction`` (class name or index), ``probability`` and one ``p_<class>`` column
-    per class; regression: one column per output, in the original units.
+    Columns: ``id`` (the sample's position in ``input_file``, from 0), then for classification
+    ``prediction`` (class name or index), ``probability`` and one ``p_<class>`` column per class; for
+    regression one column per output, in the original units.
     """
     from deepzen import data as dzdata
 
     _, info, trainer = restore(run_dir, checkpoint)
     x, _ = dzdata.read_samples(input_file, info)
     header, rows = prediction_rows(trainer.predict(x), info)
+    header, rows = ["id", *header], [[i, *row] for i, row in enumerate(rows)]
     out = Path(output_file) if output_file is not None else Path(input_file).with_suffix(".predictions.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", newline="", encoding="utf-8") as handle:

@@ -71,13 +71,44 @@ def best_config(config: ExperimentConfig, params: Sequence[SearchParam], trial: 
     return trial_config(base, decode_params(params, trial.params))
 
 
-def save_plots(study: optuna.Study, folder: Path) -> dict[str, str]:
-    """Optuna's matplotlib figures as PNG; ``{file: reason}`` for the ones that could not be drawn."""
+#: Plots whose axes Optuna labels with ``target_name`` (default "Objective Value").
+TARGET_NAMED = ("plot_optimization_history", "plot_param_importances", "plot_parallel_coordinate", "plot_slice")
+#: Width in inches per searched parameter: a slice panel, a parallel-coordinate axis (tick labels sit
+#: beside each axis, so narrower axes overlap their neighbours' labels).
+INCHES_PER_PARAM = {"plot_slice": 3.2, "plot_parallel_coordinate": 2.2}
+
+
+def draw_plot(study: optuna.Study, function: str, metric: str = "Objective Value") -> Any:
+    """The matplotlib figure of Optuna's ``function`` (a name in :data:`PLOTS`), axes named after
+    ``metric``, sized so that tick labels do not run into each other."""
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as vis
+
+    completed = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    n_params = len({name for t in completed for name in t.params})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        options = {"target_name": metric} if function in TARGET_NAMED else {}
+        drawn = getattr(vis, function)(study, **options)
+    figure = _figure_of(drawn)
+    width = max(figure.get_size_inches()[0], 8, INCHES_PER_PARAM.get(function, 0) * (n_params + 1))
+    figure.set_size_inches(width, max(figure.get_size_inches()[1], 5))
+    if function == "plot_slice":  # long choices ("[128, 64]") and log ticks meet their neighbours
+        from matplotlib.ticker import NullFormatter
+
+        for axes in figure.axes:
+            plt.setp(axes.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
+            axes.xaxis.set_minor_formatter(NullFormatter())  # a short log range labels 2x, 3x, ... too
+    return figure
+
+
+def save_plots(study: optuna.Study, folder: Path, metric: str = "Objective Value") -> dict[str, str]:
+    """Optuna's matplotlib figures as PNG (:func:`draw_plot`); ``{file: reason}`` for the ones that
+    could not be drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as vis
 
     folder.mkdir(parents=True, exist_ok=True)
     skipped: dict[str, str] = {}
@@ -87,11 +118,7 @@ def save_plots(study: optuna.Study, folder: Path) -> dict[str, str]:
             skipped[name] = "needs 2 completed trials"
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                drawn = getattr(vis, function)(study)
-            figure = _figure_of(drawn)
-            figure.set_size_inches(max(figure.get_size_inches()[0], 8), max(figure.get_size_inches()[1], 5))
+            figure = draw_plot(study, function, metric)
             figure.savefig(folder / name, dpi=110, bbox_inches="tight")
             plt.close(figure)
         except Exception as err:  # noqa: BLE001 - a missing figure must not lose the study's results
@@ -117,7 +144,7 @@ def write_outputs(study: optuna.Study, config: ExperimentConfig, params: Sequenc
     """
     study_dir = Path(study_dir)
     write_trials_csv(study, params, study_dir / "trials.csv")
-    skipped = save_plots(study, study_dir / "plots")
+    skipped = save_plots(study, study_dir / "plots", metric)
     completed = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     if not completed:
         return {}
@@ -172,4 +199,4 @@ def _cell(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-__all__ = ["best_config", "save_plots", "shown_trials", "summary_table", "write_outputs", "write_trials_csv"]
+__all__ = ["best_config", "draw_plot", "save_plots", "shown_trials", "summary_table", "write_outputs", "write_trials_csv"]
