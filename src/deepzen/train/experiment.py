@@ -229,9 +229,9 @@ def read_run_config(run_dir: str | Path, overrides: Sequence[str] = (), unset: S
     applied as :func:`deepzen.config.load_config` does (``notes`` collects its notes)."""
     path = Path(run_dir)
     if not path.is_dir():
-        raise FileNotFoundError(f"no run folder at {path}")
+        raise ValueError(f"no run folder at {path}")
     if not (path / "config.toml").is_file():
-        raise FileNotFoundError(f"{path} is not a deepzen run folder (no config.toml)")
+        raise ValueError(f"{path} is not a deepzen run folder (no config.toml)")
     return load_config(path / "config.toml", overrides, unset=unset, notes=notes)
 
 
@@ -309,6 +309,6 @@ def load_weights(model: nn.Module, rd: RunDir, which: str = "best") -> Path:
     if not path.is_file() and which == "best":
         path = rd.last_checkpoint
     if not path.is_file():
-        raise FileNotFoundError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
+        raise ValueError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
     model.load_state_dict(load_checkpoint(path, map_location="cpu")["model"])
     return path

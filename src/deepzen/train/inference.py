@@ -35,7 +35,7 @@ def restore(run_dir: str | Path, which: str = "best") -> tuple[ExperimentConfig,
     config = read_run_config(run_dir)
     info = read_data_info(run_dir)
     if info is None:
-        raise FileNotFoundError(f"{run_dir} has no {DATA_INFO}; was it written by deepzen train?")
+        raise ValueError(f"{run_dir} has no {DATA_INFO}; was it written by deepzen train?")
     config.output.progress = "none"
     trainer = make_trainer(config, info, None)
     load_weights(trainer.model, RunDir(run_dir), which)
