@@ -74,3 +74,30 @@ def test_resume_refuses_a_config_argument(tmp_path, capsys):
 
     code, _, err = call(capsys, "train", str(EXAMPLES / "default.toml"), "--resume", str(tmp_path))
     assert code == 2 and "either a CONFIG or --resume" in err
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_what_was_saved_and_the_printed_command_continues(tmp_path):
+    run_dir = tmp_path / "stopped"
+    args = [sys.executable, "-m", "deepzen", "train", "--set", "training.epochs=500", "--set", "training.batch_size=256",
+            "--set", "training.checkpoint_every=2", "--set", "output.progress=none", "--set", f"output.dir={tmp_path}",
+            "--set", "output.name=stopped"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    last = run_dir / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and not last.is_file():
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    loop = torch.load(last, weights_only=True)["loop"]  # what the message must describe
+    assert f"saved {last}: {loop['epoch']} of 500 epochs done" in err and f"(step {loop['global_step']})" in err
+    command = err.split("continue with: ")[1].strip()
+    assert command == f"deepzen train --resume {run_dir}"
+
+    # the printed command, with fewer epochs so the test stays short
+    epochs = loop["epoch"] + 1
+    resumed = deepzen(*command.split()[1:], "--set", f"training.epochs={epochs}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {run_dir} from checkpoints/last.pt: {loop['epoch']} of {epochs} epochs done" in resumed.stdout
+    assert torch.load(last, weights_only=True)["loop"]["epoch"] == epochs
