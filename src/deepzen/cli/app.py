@@ -93,6 +93,7 @@ def train(
         folder = resume
     else:
         cfg = load_config(config, overrides, unset=unset, notes=notes)
+        experiment.check_training(cfg)  # before new_run_dir, which clears the old run with output.overwrite
         folder = experiment.new_run_dir(cfg)
     for note in notes:
         out.print(f"note: {note}", markup=False)

@@ -65,7 +65,6 @@ def interrupt_note(run_dir: str | Path, epochs: int, command: str) -> str:
     """What an interrupted run left in ``run_dir``, and ``command``, which continues it."""
     position = saved_position(run_dir)
     if position is None:
-        return (f"interrupted before the first checkpoint: nothing saved in {run_dir} yet; "
-                f"`{command}` starts it again")
+        return "interrupted before the first checkpoint: nothing to resume yet; run the same command again"
     return (f"interrupted; saved {position.path}: {position.describe(epochs)}; the batches after it are "
             f"trained again.\ncontinue with: {command}")
