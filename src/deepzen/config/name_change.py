@@ -9,7 +9,7 @@ an error. (``--unset KEY`` removes a key: :func:`deepzen.config.loader.remove_ke
 
     >>> raw, notes = drop_options_of_old_names(file_raw, overridden_raw, ["model.kind=mlp"])
     >>> notes
-    ["model.kind is now 'mlp': left out the file's model.channels, model.batch_norm (options of 'cnn')"]
+    ["model.kind is now 'mlp': left out the file's model.channels (options of 'cnn', not of 'mlp')"]
 """
 
 from __future__ import annotations
