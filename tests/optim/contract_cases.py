@@ -112,6 +112,28 @@ FUSED_SPECS = [dataclasses.replace(SPECS[n], kwargs={**SPECS[n].kwargs, "fused":
                for n in COMPILED_FUSED_NAMES]
 
 
+#: Each algorithm as the registry builds it (torch's kernels where they apply), and the compiled
+#: ``fused=True`` kernels: the list most contract tests run over.
+ALL = [SPECS[name] for name in dzo.available()] + FUSED_SPECS
+
+
+def each(specs: list[Spec]):  # type: ignore[no-untyped-def]
+    """``pytest.mark.parametrize`` over ``specs`` as ``spec``, with readable ids."""
+    return pytest.mark.parametrize("spec", specs, ids=[str(s) for s in specs])
+
+
+#: The algorithms that have one of torch's own fused kernels (written out here, not read from the
+#: classes): ``fused=None`` (their default) takes it wherever torch supports the device and dtype.
+TORCH_KERNEL_NAMES = ("sgd", "momentum", "nag", "adagrad", "adam", "adamw", "amsgrad")
+
+
+def code_paths(spec: Spec) -> list[dict[str, Any]]:
+    """Hyperparameters that select each code path of ``spec``: as built; for an algorithm with a torch
+    kernel also ``fused=False`` (the multi-tensor loop) and ``fused=True`` (the kernel, which plain
+    SGD's default skips). The compiled kernels have specs of their own (``FUSED_SPECS``)."""
+    return [{}, {"fused": False}, {"fused": True}] if spec.name in TORCH_KERNEL_NAMES and not spec.kwargs else [{}]
+
+
 def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5, **sgd: Any) -> Any:
     from deepzen.optim.lookahead import Lookahead
 
@@ -120,6 +142,7 @@ def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5
 
 #: deepzen's generic Lookahead wrapped around torch.optim.SGD (not a registry name).
 LOOKAHEAD_SGD = Spec("lookahead(torch-sgd)", lr=0.05, build=_lookahead_sgd)
+WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
 
 
 def require(spec: Spec) -> None:

@@ -202,10 +202,19 @@ class Optimizer(torch.optim.Optimizer):
         groups = T.group_by_device_dtype(range(len(batch)), batch.params)
         for (device, dtype), positions in groups.items():
             part = batch if len(groups) == 1 else batch.select(positions)
-            if self._use_fused(group, device, dtype):
-                self._fused_update(group, part)
-            else:
+            if not self._use_fused(group, device, dtype):
                 self._update_by_size(group, part, loss)
+                continue
+            if type(self)._fused_update is not Optimizer._fused_update:
+                # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
+                # parameter with the i-th of its gradient and buffers: other layouts take the loop.
+                walkable = [_one_dense_layout(part, i) for i in range(len(part))]
+                if not all(walkable):
+                    self._update_by_size(group, part.select(i for i, ok in enumerate(walkable) if not ok), loss)
+                    if not any(walkable):
+                        continue
+                    part = part.select(i for i, ok in enumerate(walkable) if ok)
+            self._fused_update(group, part)
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
         """Whether ``_fused_update`` takes this group's tensors: the group's ``fused`` option, where it
@@ -282,6 +291,15 @@ def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float
     pack.add_(1)
     values = pack.tolist()
     return steps, [values[t.storage_offset()] for t in steps]
+
+
+def _one_dense_layout(batch: Batch, i: int) -> bool:
+    """Whether parameter ``i`` of ``batch``, its gradient and its buffers fill their memory without
+    gaps and share one layout (strides), so element k of each memory block is the same coordinate."""
+    p = batch.params[i]
+    strides = p.stride()
+    return T.is_dense(p) and batch.grads[i].stride() == strides and all(
+        v[i].stride() == strides for v in batch.state.values())
 
 
 def _all_contiguous(batch: Batch) -> bool:
