@@ -307,6 +307,12 @@ def cat_flat_(out: Tensor, xs: Tensors) -> None:
     torch.cat([x.reshape(-1) for x in xs], out=out)
 
 
+def is_recompile_limit_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch.compile refusing one more graph of a function (its recompile limit;
+    private ``torch._dynamo.exc``) rather than failing to compile it."""
+    return type(exc).__name__ in ("FailOnRecompileLimitHit", "RecompileLimitExceeded", "CacheLimitExceeded")
+
+
 # ----------------------------------------------------------------------------- fused kernels
 _FUSED_DTYPES = frozenset({torch.float64, torch.float32, torch.float16, torch.bfloat16})
 
