@@ -13,6 +13,7 @@ import dataclasses
 import importlib
 import importlib.util
 import inspect
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -205,17 +206,29 @@ def loss_at(t: int) -> float:
     return 2.0 + math.sin(0.7 * t) + 0.5 / (t + 1)
 
 
+def closure_for(spec: Spec, t: int) -> Callable[[], torch.Tensor] | None:
+    """The closure step ``t`` passes: one reporting ``loss_at(t)`` where the optimizer needs the loss."""
+    return (lambda: torch.tensor(loss_at(t), dtype=torch.float64)) if spec.needs_closure else None
+
+
 def step(opt: torch.optim.Optimizer, spec: Spec, t: int = 0) -> Any:
     """One ``opt.step``; with a closure reporting ``loss_at(t)`` where the optimizer needs the loss."""
-    if spec.needs_closure:
-        return opt.step(lambda: torch.tensor(loss_at(t), dtype=torch.float64))
-    return opt.step()
+    return opt.step(closure_for(spec, t))
 
 
 def set_grads(params: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:
     """Give each parameter a fresh copy of its gradient (``None`` = no gradient this step)."""
     for p, g in zip(params, grads):
         p.grad = None if g is None else g.clone()
+
+
+def saved_state_dict(opt: torch.optim.Optimizer) -> dict[str, Any]:
+    """``opt.state_dict()`` as a checkpoint file gives it back: saved, then loaded with
+    ``weights_only=True`` (checkpoints must load without arbitrary pickle), so nothing is shared."""
+    buffer = io.BytesIO()
+    torch.save(opt.state_dict(), buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
 
 
 def snapshot(state: dict[str, Any]) -> dict[str, Any]:

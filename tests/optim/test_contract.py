@@ -7,7 +7,6 @@ the module exists.
 
 from __future__ import annotations
 
-import io
 import math
 
 import pytest
@@ -17,7 +16,8 @@ import deepzen._tensors as T
 import deepzen.optim as dzo
 from tests.optim.contract_cases import (
     ALL, EXPECTED_NAMES, WITH_LOOKAHEAD, Spec, clone_params, each, grad_stream, make_params, minimize,
-    code_paths, optimizer_class, quadratic, require, rosenbrock, same_state, set_grads, snapshot, step,
+    code_paths, optimizer_class, quadratic, require, rosenbrock, same_state, saved_state_dict, set_grads, snapshot,
+    step,
 )
 
 QUAD_STEPS = 200
@@ -119,10 +119,7 @@ def test_state_dict_round_trip_mid_run_is_bitwise(spec: Spec) -> None:
     for t, g in enumerate(stream[:4]):
         set_grads(params, [g[0], g[1], g[2] if t >= 2 else None])
         step(opt, spec, t)
-    buffer = io.BytesIO()
-    torch.save(opt.state_dict(), buffer)
-    buffer.seek(0)
-    loaded = torch.load(buffer, weights_only=True)    # checkpoints must load without arbitrary pickle
+    loaded = saved_state_dict(opt)
     copies = clone_params(params)
     resumed = spec.make(copies, lr=spec.lr)
     resumed.load_state_dict(loaded)
