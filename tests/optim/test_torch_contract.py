@@ -114,8 +114,9 @@ def test_tensor_lr_of_several_elements_is_refused_in_torchs_words(spec: Spec) ->
 def _resumed_matches(spec: Spec, first: Callable, then: Callable, edit: Callable[[dict], None],
                      hp: dict) -> None:
     """Run ``first`` (an optimizer factory) 4 steps, save, ``edit`` the state dict, load it into
-    ``then``'s optimizer over copies of the parameters; 4 more steps of each must agree."""
-    params = make_params(seed=22)
+    ``then``'s optimizer over contiguous copies of the parameters; 4 more steps of each must agree.
+    One parameter is a transposed view, so torch's optimizers save its buffers transposed too."""
+    params = [*make_params(seed=22), make_params(seed=23, shapes=[(5, 4)])[0].detach().t().requires_grad_()]
     stream = grad_stream(22, [tuple(p.shape) for p in params], 8)
     opt = first(params)
     for t, grads in enumerate(stream[:4]):
@@ -123,7 +124,7 @@ def _resumed_matches(spec: Spec, first: Callable, then: Callable, edit: Callable
         step(opt, spec, t)
     saved = saved_state_dict(opt)
     edit(saved)
-    copies = [p.detach().clone().requires_grad_() for p in params]
+    copies = [p.detach().clone(memory_format=torch.contiguous_format).requires_grad_() for p in params]
     resumed = then(copies)
     resumed.load_state_dict(saved)
     for t, grads in enumerate(stream[4:], start=4):

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
-from deepzen.optim._compat import place_steps, upgrade_state_dict
+from deepzen.optim._compat import settle_loaded_state, upgrade_state_dict
 from deepzen.optim._compiled import FlatPack, fused_update
 
 
@@ -141,7 +141,7 @@ class Optimizer(torch.optim.Optimizer):
         also loads: a group's missing options take this optimizer's values for the group, torch's
         names become ours, and step counts saved as numbers (or not at all) become tensors."""
         super().load_state_dict(upgrade_state_dict(state_dict, self.param_groups))
-        place_steps(self.state)
+        settle_loaded_state(self.state)
         for group in self.param_groups:
             self._check_group(group)
 
@@ -259,7 +259,7 @@ class Optimizer(torch.optim.Optimizer):
             if not self._use_fused(group, device, dtype):
                 self._update_by_size(group, part, loss)
                 continue
-            if type(self)._fused_update is not Optimizer._fused_update:
+            if type(self)._fused_update is not Optimizer._fused_update and not _all_contiguous_lists(part):
                 # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
                 # parameter with the i-th of its gradient and buffers: other layouts take the loop.
                 walkable = [_one_dense_layout(part, i) for i in range(len(part))]
@@ -345,6 +345,14 @@ def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float
     pack.add_(1)
     values = pack.tolist()
     return steps, [values[t.storage_offset()] for t in steps]
+
+
+def _all_contiguous_lists(batch: Batch) -> bool:
+    """Whether every parameter and gradient of ``batch`` is contiguous (the common case, checked in
+    bulk: ~0.1 us per tensor, where :func:`_one_dense_layout` costs ~2 us per parameter). Buffers are
+    contiguous by construction (``zeros_like``) and after ``load_state_dict`` (``_compat``)."""
+    contiguous = Tensor.is_contiguous
+    return all(map(contiguous, batch.params)) and all(map(contiguous, batch.grads))
 
 
 def _one_dense_layout(batch: Batch, i: int) -> bool:

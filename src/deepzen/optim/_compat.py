@@ -56,9 +56,15 @@ def _with_step_tensor(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "step": torch.tensor(float(step), dtype=torch.float32)}
 
 
-def place_steps(state: Mapping[Tensor, dict[str, Any]]) -> None:
-    """Make each parameter's ``step`` a float32 tensor on the parameter's device, in place."""
+def settle_loaded_state(state: Mapping[Tensor, dict[str, Any]]) -> None:
+    """After loading, in place: each parameter's ``step`` a float32 tensor on the parameter's device,
+    and each buffer shaped like its parameter contiguous, as the optimizer makes them (torch's
+    optimizers save buffers in their parameter's layout)."""
     for p, s in state.items():
-        step = s.get("step")
-        if isinstance(step, Tensor) and (step.dtype != torch.float32 or step.device != p.device):
-            s["step"] = step.to(device=p.device, dtype=torch.float32)
+        for key, value in s.items():
+            if not isinstance(value, Tensor):
+                continue
+            if key == "step" and (value.dtype != torch.float32 or value.device != p.device):
+                s[key] = value.to(device=p.device, dtype=torch.float32)
+            elif value.shape == p.shape and not value.is_contiguous():
+                s[key] = value.contiguous()
