@@ -15,7 +15,7 @@ import importlib.util
 import inspect
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,6 +214,17 @@ def closure_for(spec: Spec, t: int) -> Callable[[], torch.Tensor] | None:
 def step(opt: torch.optim.Optimizer, spec: Spec, t: int = 0) -> Any:
     """One ``opt.step``; with a closure reporting ``loss_at(t)`` where the optimizer needs the loss."""
     return opt.step(closure_for(spec, t))
+
+
+def lockstep(spec: Spec, opts: list[torch.optim.Optimizer], param_lists: list[list[torch.Tensor]],
+             stream: list[list[torch.Tensor]], start: int = 0) -> Iterator[int]:
+    """Step every optimizer of ``opts`` (over its list in ``param_lists``) on the same gradients from
+    ``stream``; yields each step's t (counted from ``start``) once all have stepped."""
+    for t, grads in enumerate(stream, start=start):
+        for opt, params in zip(opts, param_lists):
+            set_grads(params, grads)
+            step(opt, spec, t)
+        yield t
 
 
 def set_grads(params: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:

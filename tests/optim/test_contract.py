@@ -15,8 +15,8 @@ import torch
 import deepzen._tensors as T
 import deepzen.optim as dzo
 from tests.optim.contract_cases import (
-    ALL, EXPECTED_NAMES, WITH_LOOKAHEAD, Spec, clone_params, each, grad_stream, make_params, minimize,
-    code_paths, optimizer_class, quadratic, require, rosenbrock, same_state, saved_state_dict, set_grads, snapshot,
+    ALL, EXPECTED_NAMES, WITH_LOOKAHEAD, Spec, clone_params, code_paths, each, grad_stream, lockstep, make_params,
+    minimize, optimizer_class, quadratic, require, rosenbrock, same_state, saved_state_dict, set_grads, snapshot,
     step,
 )
 
@@ -123,11 +123,7 @@ def test_state_dict_round_trip_mid_run_is_bitwise(spec: Spec) -> None:
     copies = clone_params(params)
     resumed = spec.make(copies, lr=spec.lr)
     resumed.load_state_dict(loaded)
-    for t, g in enumerate(stream[4:], start=4):
-        set_grads(params, g)
-        set_grads(copies, g)
-        step(opt, spec, t)
-        step(resumed, spec, t)
+    for t in lockstep(spec, [opt, resumed], [params, copies], stream[4:], start=4):
         assert_same_params(params, copies, exact=True, what=f"step {t} after resume")
     for p, q in zip(params, copies):
         assert same_state(opt.state[p], resumed.state[q])

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from tests.optim.contract_cases import (
-    ALL, SPECS, Spec, closure_for, code_paths, each, grad_stream, make_params, require, saved_state_dict,
+    ALL, SPECS, Spec, closure_for, code_paths, each, grad_stream, lockstep, make_params, require, saved_state_dict,
     set_grads, step,
 )
 
@@ -127,11 +127,8 @@ def _resumed_matches(spec: Spec, first: Callable, then: Callable, edit: Callable
     copies = [p.detach().clone(memory_format=torch.contiguous_format).requires_grad_() for p in params]
     resumed = then(copies)
     resumed.load_state_dict(saved)
-    for t, grads in enumerate(stream[4:], start=4):
-        set_grads(params, grads)
-        set_grads(copies, grads)
-        step(opt, spec, t)
-        step(resumed, spec, t)
+    for _ in lockstep(spec, [opt, resumed], [params, copies], stream[4:], start=4):
+        pass
     for i, (p, q) in enumerate(zip(params, copies)):
         assert_close(q.detach(), p.detach(), f"{hp}, param {i} after resuming")
 
