@@ -175,8 +175,8 @@ def _layer_sets(count: int) -> list[tuple[torch.dtype, float, list[tuple[int, ..
     return sets
 
 
-@pytest.mark.parametrize("name", ["lars", "lamb"])
-def test_many_layer_shapes_in_one_process_never_fail_a_step(name: str) -> None:
+def test_many_layer_shapes_in_one_process_never_fail_a_step() -> None:
+    name = "lars"                # its kernel needs the most graphs (LAMB's reaches the limit later)
     for dtype, momentum, shapes in _layer_sets(10):
         gen = torch.Generator().manual_seed(len(shapes))
         params = [torch.randn(s, generator=gen, dtype=dtype).requires_grad_() for s in shapes]
