@@ -263,6 +263,19 @@ def view_base(t: Tensor) -> Tensor | None:
     return t._base
 
 
+def is_dense(t: Tensor) -> bool:
+    """Whether ``t``'s elements fill one block of memory with neither gaps nor overlaps, in any order of
+    its dimensions (contiguous, channels-last, transposed: yes; a strided slice: no)."""
+    if t.is_contiguous():
+        return True
+    expected = 1
+    for stride, size in sorted((st, n) for n, st in zip(t.shape, t.stride()) if n != 1):   # innermost first
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
 def flat_view(t: Tensor) -> Tensor:
     """A 1-D view sharing memory with ``t`` (``t`` must be contiguous)."""
     return t.view(-1)
@@ -292,6 +305,12 @@ def bump_version(t: Tensor | Tensors) -> None:
 def cat_flat_(out: Tensor, xs: Tensors) -> None:
     """``out`` = the elements of ``xs`` one after another (each in its logical, row-major order)."""
     torch.cat([x.reshape(-1) for x in xs], out=out)
+
+
+def is_recompile_limit_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch.compile refusing one more graph of a function (its recompile limit;
+    private ``torch._dynamo.exc``) rather than failing to compile it."""
+    return type(exc).__name__ in ("FailOnRecompileLimitHit", "RecompileLimitExceeded", "CacheLimitExceeded")
 
 
 # ----------------------------------------------------------------------------- fused kernels

@@ -13,8 +13,9 @@ import dataclasses
 import importlib
 import importlib.util
 import inspect
+import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,28 @@ FUSED_SPECS = [dataclasses.replace(SPECS[n], kwargs={**SPECS[n].kwargs, "fused":
                for n in COMPILED_FUSED_NAMES]
 
 
+#: Each algorithm as the registry builds it (torch's kernels where they apply), and the compiled
+#: ``fused=True`` kernels: the list most contract tests run over.
+ALL = [SPECS[name] for name in dzo.available()] + FUSED_SPECS
+
+
+def each(specs: list[Spec]):  # type: ignore[no-untyped-def]
+    """``pytest.mark.parametrize`` over ``specs`` as ``spec``, with readable ids."""
+    return pytest.mark.parametrize("spec", specs, ids=[str(s) for s in specs])
+
+
+#: The algorithms that have one of torch's own fused kernels (written out here, not read from the
+#: classes): ``fused=None`` (their default) takes it wherever torch supports the device and dtype.
+TORCH_KERNEL_NAMES = ("sgd", "momentum", "nag", "adagrad", "adam", "adamw", "amsgrad")
+
+
+def code_paths(spec: Spec) -> list[dict[str, Any]]:
+    """Hyperparameters that select each code path of ``spec``: as built; for an algorithm with a torch
+    kernel also ``fused=False`` (the multi-tensor loop) and ``fused=True`` (the kernel, which plain
+    SGD's default skips). The compiled kernels have specs of their own (``FUSED_SPECS``)."""
+    return [{}, {"fused": False}, {"fused": True}] if spec.name in TORCH_KERNEL_NAMES and not spec.kwargs else [{}]
+
+
 def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5, **sgd: Any) -> Any:
     from deepzen.optim.lookahead import Lookahead
 
@@ -120,6 +143,7 @@ def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5
 
 #: deepzen's generic Lookahead wrapped around torch.optim.SGD (not a registry name).
 LOOKAHEAD_SGD = Spec("lookahead(torch-sgd)", lr=0.05, build=_lookahead_sgd)
+WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
 
 
 def require(spec: Spec) -> None:
@@ -182,17 +206,40 @@ def loss_at(t: int) -> float:
     return 2.0 + math.sin(0.7 * t) + 0.5 / (t + 1)
 
 
+def closure_for(spec: Spec, t: int) -> Callable[[], torch.Tensor] | None:
+    """The closure step ``t`` passes: one reporting ``loss_at(t)`` where the optimizer needs the loss."""
+    return (lambda: torch.tensor(loss_at(t), dtype=torch.float64)) if spec.needs_closure else None
+
+
 def step(opt: torch.optim.Optimizer, spec: Spec, t: int = 0) -> Any:
     """One ``opt.step``; with a closure reporting ``loss_at(t)`` where the optimizer needs the loss."""
-    if spec.needs_closure:
-        return opt.step(lambda: torch.tensor(loss_at(t), dtype=torch.float64))
-    return opt.step()
+    return opt.step(closure_for(spec, t))
+
+
+def lockstep(spec: Spec, opts: list[torch.optim.Optimizer], param_lists: list[list[torch.Tensor]],
+             stream: list[list[torch.Tensor]], start: int = 0) -> Iterator[int]:
+    """Step every optimizer of ``opts`` (over its list in ``param_lists``) on the same gradients from
+    ``stream``; yields each step's t (counted from ``start``) once all have stepped."""
+    for t, grads in enumerate(stream, start=start):
+        for opt, params in zip(opts, param_lists):
+            set_grads(params, grads)
+            step(opt, spec, t)
+        yield t
 
 
 def set_grads(params: list[torch.Tensor], grads: list[torch.Tensor | None]) -> None:
     """Give each parameter a fresh copy of its gradient (``None`` = no gradient this step)."""
     for p, g in zip(params, grads):
         p.grad = None if g is None else g.clone()
+
+
+def saved_state_dict(opt: torch.optim.Optimizer) -> dict[str, Any]:
+    """``opt.state_dict()`` as a checkpoint file gives it back: saved, then loaded with
+    ``weights_only=True`` (checkpoints must load without arbitrary pickle), so nothing is shared."""
+    buffer = io.BytesIO()
+    torch.save(opt.state_dict(), buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
 
 
 def snapshot(state: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ the module exists.
 
 from __future__ import annotations
 
-import io
 import math
 
 import pytest
@@ -16,17 +15,12 @@ import torch
 import deepzen._tensors as T
 import deepzen.optim as dzo
 from tests.optim.contract_cases import (
-    EXPECTED_NAMES, FUSED_SPECS, LOOKAHEAD_SGD, SPECS, Spec, clone_params, grad_stream, make_params, minimize,
-    optimizer_class, quadratic, require, rosenbrock, same_state, set_grads, snapshot, step,
+    ALL, EXPECTED_NAMES, WITH_LOOKAHEAD, Spec, clone_params, code_paths, each, grad_stream, lockstep, make_params,
+    minimize, optimizer_class, quadratic, require, rosenbrock, same_state, saved_state_dict, set_grads, snapshot,
+    step,
 )
 
-ALL = [SPECS[name] for name in dzo.available()] + FUSED_SPECS      # each algorithm, and fused=True kernels
-WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
 QUAD_STEPS = 200
-
-
-def each(specs: list[Spec]):  # type: ignore[no-untyped-def]
-    return pytest.mark.parametrize("spec", specs, ids=[str(s) for s in specs])
 
 
 def assert_same_params(a: list[torch.Tensor], b: list[torch.Tensor], *, exact: bool, what: str) -> None:
@@ -125,18 +119,11 @@ def test_state_dict_round_trip_mid_run_is_bitwise(spec: Spec) -> None:
     for t, g in enumerate(stream[:4]):
         set_grads(params, [g[0], g[1], g[2] if t >= 2 else None])
         step(opt, spec, t)
-    buffer = io.BytesIO()
-    torch.save(opt.state_dict(), buffer)
-    buffer.seek(0)
-    loaded = torch.load(buffer, weights_only=True)    # checkpoints must load without arbitrary pickle
+    loaded = saved_state_dict(opt)
     copies = clone_params(params)
     resumed = spec.make(copies, lr=spec.lr)
     resumed.load_state_dict(loaded)
-    for t, g in enumerate(stream[4:], start=4):
-        set_grads(params, g)
-        set_grads(copies, g)
-        step(opt, spec, t)
-        step(resumed, spec, t)
+    for t in lockstep(spec, [opt, resumed], [params, copies], stream[4:], start=4):
         assert_same_params(params, copies, exact=True, what=f"step {t} after resume")
     for p, q in zip(params, copies):
         assert same_state(opt.state[p], resumed.state[q])
@@ -351,10 +338,6 @@ def test_complex_parameters_behave_as_real_pairs(spec: Spec) -> None:
         torch.testing.assert_close(torch.view_as_real(z.detach()), r.detach(), rtol=1e-12, atol=1e-14)
 
 
-def _unfused(spec: Spec) -> list[dict]:
-    return [{}, {"fused": False}] if spec.accepts("fused") else [{}]
-
-
 def _run_flat(spec: Spec, sizes: list[int], hp: dict, steps: int = 6) -> torch.Tensor:
     """Run on parameters of ``sizes`` (pieces of one seeded flat vector); return the concatenated result."""
     gen = torch.Generator().manual_seed(12)
@@ -377,7 +360,7 @@ def test_big_tensor_path_equals_many_small_tensors(spec: Spec, monkeypatch: pyte
     monkeypatch.setattr(T, "CHUNK_NUMEL", 1000)
     monkeypatch.setattr(T, "SMALL_BLOCK_NUMEL", 3000, raising=False)
     big = 2 * T.BIG_TENSOR_NUMEL + 1237                  # chunked path, with a ragged last chunk
-    for hp in _unfused(spec):
+    for hp in code_paths(spec):
         one = _run_flat(spec, [big], hp)
         if getattr(optimizer_class(spec), "elementwise", True):
             pieces = [100] * (big // 100) + [big % 100]      # all below BIG_TENSOR_NUMEL: multi-tensor path

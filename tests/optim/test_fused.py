@@ -161,6 +161,54 @@ def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) 
     assert "yogi_kernel" in str(err.value) and "no C++ compiler found" in str(err.value)
 
 
+# ----------------------------------------------------------------------------- many layer shapes
+def _layer_sets(count: int) -> list[tuple[torch.dtype, float, list[tuple[int, ...]]]]:
+    """``count`` models' worth of (dtype, momentum, layer shapes), no two alike: scalars, one-row and
+    many-row runs, rows of 1, of a few and of more than 4096 elements, with and without a momentum
+    buffer."""
+    sets = []
+    for k in range(count):
+        dtype = (torch.float64, torch.float32)[k % 2]
+        momentum = (0.9, 0.0)[(k // 2) % 2]
+        shapes = [(k + 2, 3 + k), (k + 2,), (), (1, 4100 + k), (3, 4100 + k), (2 + k % 3, 1)]
+        sets.append((dtype, momentum, shapes))
+    return sets
+
+
+def test_many_layer_shapes_in_one_process_never_fail_a_step() -> None:
+    name = "lars"                # its kernel needs the most graphs (LAMB's reaches the limit later)
+    for dtype, momentum, shapes in _layer_sets(10):
+        gen = torch.Generator().manual_seed(len(shapes))
+        params = [torch.randn(s, generator=gen, dtype=dtype).requires_grad_() for s in shapes]
+        twin = [p.detach().clone().requires_grad_() for p in params]
+        hp = {"momentum": momentum} if name == "lars" else {"betas": (momentum, 0.999)}
+        fused, eager = dzo.create(name, params, fused=True, **hp), dzo.create(name, twin, **hp)
+        for grads in grad_stream(0, shapes, 2, dtype=dtype):
+            set_grads(params, grads)
+            set_grads(twin, grads)
+            fused.step()
+            eager.step()
+        for p, q in zip(params, twin):
+            torch.testing.assert_close(p.detach(), q.detach(), msg=lambda m: f"{dtype}, {shapes}: {m}")
+
+
+def _halve_kernel(x: torch.Tensor, buf: torch.Tensor | None) -> None:
+    """x ← x / 2 (+ buf); a kernel of this test's own, so no other test has compiled it."""
+    x.copy_(x / 2 if buf is None else x / 2 + buf)
+
+
+def test_past_the_recompile_limit_a_kernel_runs_eagerly_with_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled, "KERNEL_RECOMPILE_LIMIT", 2)
+    inputs = [(dtype, with_buf) for dtype in (torch.float64, torch.float32, torch.bfloat16) for with_buf in (0, 1)]
+    with pytest.warns(UserWarning, match="_halve_kernel.*recompile") as caught:
+        for dtype, with_buf in inputs:                        # 6 graphs needed, 2 allowed
+            x = torch.arange(1.0, 9.0, dtype=dtype)
+            compiled.run_kernel(_halve_kernel, x, torch.ones_like(x) if with_buf else None)
+            want = torch.arange(1.0, 9.0, dtype=dtype) / 2 + with_buf
+            torch.testing.assert_close(x, want, msg=lambda m: f"{dtype}, buffer {with_buf}: {m}")
+    assert len([w for w in caught if "_halve_kernel" in str(w.message)]) == 1, "warn once per kernel"
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", COMPILED_FUSED_NAMES)
 def test_fused_on_cuda_matches_the_multi_tensor_path_on_cpu(name: str) -> None:

@@ -9,7 +9,12 @@ place so each algorithm file holds only its math:
   parameter (a parameter that first gets a gradient at step 50 starts at t = 1);
 - ``p.grad`` is never modified (``maximize`` negates a copy);
 - ``step(closure)`` evaluates the closure under ``torch.enable_grad()`` and returns its loss;
-- complex parameters are updated as ``torch.view_as_real`` pairs.
+- complex parameters are updated as ``torch.view_as_real`` pairs;
+- ``lr`` may be a 1-element tensor (read once per step, as torch's loops do);
+- sparse gradients go, one parameter at a time, to ``_update_sparse`` of the algorithms that take
+  them (``sparse_gradients = True``); the others refuse them;
+- ``load_state_dict`` also loads state dicts of older versions and of torch's own optimizers
+  (see ``_compat``).
 
 Each step, a group's parameters are split by (device, dtype) and by size: small tensors are updated
 together through multi-tensor calls (over blocks of about ``SMALL_BLOCK_NUMEL`` elements), big ones one
@@ -28,6 +33,7 @@ import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
+from deepzen.optim._compat import settle_loaded_state, upgrade_state_dict
 from deepzen.optim._compiled import FlatPack, fused_update
 
 
@@ -42,6 +48,7 @@ class Batch:
         steps: each parameter's step count t, already counting this step (1 on its first step).
         step_tensors: the 0-d ``state["step"]`` tensors behind ``steps`` (for torch's fused kernels).
         states: the full ``self.state[p]`` dicts, for non-tensor state an algorithm keeps.
+        sparse: positions whose gradient is sparse (not carried over by :meth:`select`).
     """
 
     params: list[Tensor]
@@ -50,6 +57,7 @@ class Batch:
     steps: list[float]
     step_tensors: list[Tensor] = field(default_factory=list)
     states: list[dict[str, Any]] = field(default_factory=list)
+    sparse: list[int] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> list[Tensor]:
         return self.state[key]
@@ -97,8 +105,9 @@ class Optimizer(torch.optim.Optimizer):
       ``deepzen._tensors`` list ops.
 
     Class attributes: ``elementwise`` (the update treats every element independently, so big tensors
-    may be chunked; False for per-tensor norms as in LAMB and LARS) and ``needs_loss`` (the closure
-    is required, as in Eve).
+    may be chunked; False for per-tensor norms as in LAMB and LARS), ``needs_loss`` (the closure
+    is required, as in Eve) and ``sparse_gradients`` (sparse gradients are taken, through
+    ``_update_sparse``).
 
     ``fused=True`` on an algorithm torch has no kernel for runs ``_fused_step``: the update written as
     one elementwise function of flat tensors, compiled by ``torch.compile`` (see ``_compiled``).
@@ -106,6 +115,7 @@ class Optimizer(torch.optim.Optimizer):
 
     elementwise: bool = True
     needs_loss: bool = False
+    sparse_gradients: bool = False
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         defaults.setdefault("maximize", False)
@@ -126,6 +136,15 @@ class Optimizer(torch.optim.Optimizer):
         """Raise ``ValueError`` naming a bad hyperparameter in ``group``."""
 
     # ------------------------------------------------------------------ state
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict as torch does; one saved by an older version or by torch's own optimizer
+        also loads: a group's missing options take this optimizer's values for the group, torch's
+        names become ours, and step counts saved as numbers (or not at all) become tensors."""
+        super().load_state_dict(upgrade_state_dict(state_dict, self.param_groups))
+        settle_loaded_state(self.state)
+        for group in self.param_groups:
+            self._check_group(group)
+
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """The state a parameter starts with (buffers shaped like ``p``)."""
         return {}
@@ -147,8 +166,16 @@ class Optimizer(torch.optim.Optimizer):
         self._before_step(loss_value)
         for group in self.param_groups:
             batch = self._gather(group)
-            if batch is not None:
-                self._dispatch(group, batch, loss_value)
+            if batch is None:
+                continue
+            if isinstance(group["lr"], Tensor):          # the algorithms take lr as a number
+                group = {**group, "lr": group["lr"].item()}
+            if batch.sparse:
+                self._update_sparse(group, batch.select(batch.sparse), loss_value)
+                if len(batch.sparse) == len(batch):
+                    continue
+                batch = batch.select(i for i in range(len(batch)) if i not in set(batch.sparse))
+            self._dispatch(group, batch, loss_value)
         return loss
 
     def _before_step(self, loss: float | None) -> None:
@@ -156,19 +183,25 @@ class Optimizer(torch.optim.Optimizer):
 
     def _gather(self, group: dict[str, Any]) -> Batch | None:
         """Collect the group's parameters that have a gradient, initializing new state, counting steps."""
-        params, grads, states = [], [], []
+        params, grads, states, sparse = [], [], [], []
         all_state = self.state
         for p in group["params"]:
             grad = p.grad                                # read once: each read is a C++ call
             if grad is None:
                 continue
             if grad.is_sparse:
-                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                self._check_sparse(p)
+                sparse.append(len(params))
             state = all_state[p]
             value = p
             if p.is_complex():
                 value, grad = torch.view_as_real(p), torch.view_as_real(grad)
             if not state:
+                if p.is_meta:
+                    raise RuntimeError(
+                        f"{type(self).__name__} cannot step parameters on the meta device (they have shapes "
+                        f"but no values): materialize the model first, e.g. model.to_empty(device='cpu') "
+                        f"and initialize it, then step (a parameter of shape {tuple(p.shape)} is on meta)")
                 state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
                 state.update(self._init_state(value, group))
             params.append(value)
@@ -194,7 +227,28 @@ class Optimizer(torch.optim.Optimizer):
             steps=steps,
             step_tensors=step_tensors,
             states=states,
+            sparse=sparse,
         )
+
+    def _check_sparse(self, p: Tensor) -> None:
+        """Refuse a sparse gradient where the algorithm takes none (or the parameter is complex)."""
+        name = type(self).__name__
+        if not self.sparse_gradients:
+            raise RuntimeError(
+                f"{name} does not support sparse gradients (a parameter of shape {tuple(p.shape)} has one): "
+                "use dense gradients (e.g. nn.Embedding(..., sparse=False)), or SGD or Adagrad, which take them")
+        if p.is_complex():
+            raise RuntimeError(f"{name} does not support sparse gradients of complex parameters")
+
+    def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """The update of parameters whose gradients are sparse, one at a time through ``_update`` (its
+        single-tensor operations take a sparse gradient); with weight decay, which touches every
+        element, the gradient is made dense first."""
+        for i in range(len(batch)):
+            single = batch.select([i])
+            if group.get("weight_decay"):
+                single.grads = [single.grads[0].to_dense()]
+            self._update(group, single, loss)
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """Split by (device, dtype); each part goes to a fused kernel where the algorithm has one
@@ -202,10 +256,19 @@ class Optimizer(torch.optim.Optimizer):
         groups = T.group_by_device_dtype(range(len(batch)), batch.params)
         for (device, dtype), positions in groups.items():
             part = batch if len(groups) == 1 else batch.select(positions)
-            if self._use_fused(group, device, dtype):
-                self._fused_update(group, part)
-            else:
+            if not self._use_fused(group, device, dtype):
                 self._update_by_size(group, part, loss)
+                continue
+            if type(self)._fused_update is not Optimizer._fused_update and not _all_contiguous_lists(part):
+                # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
+                # parameter with the i-th of its gradient and buffers: other layouts take the loop.
+                walkable = [_one_dense_layout(part, i) for i in range(len(part))]
+                if not all(walkable):
+                    self._update_by_size(group, part.select(i for i, ok in enumerate(walkable) if not ok), loss)
+                    if not any(walkable):
+                        continue
+                    part = part.select(i for i, ok in enumerate(walkable) if ok)
+            self._fused_update(group, part)
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
         """Whether ``_fused_update`` takes this group's tensors: the group's ``fused`` option, where it
@@ -282,6 +345,23 @@ def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float
     pack.add_(1)
     values = pack.tolist()
     return steps, [values[t.storage_offset()] for t in steps]
+
+
+def _all_contiguous_lists(batch: Batch) -> bool:
+    """Whether every parameter and gradient of ``batch`` is contiguous (the common case, checked in
+    bulk: ~0.1 us per tensor, where :func:`_one_dense_layout` costs ~2 us per parameter). Buffers are
+    contiguous by construction (``zeros_like``) and after ``load_state_dict`` (``_compat``)."""
+    contiguous = Tensor.is_contiguous
+    return all(map(contiguous, batch.params)) and all(map(contiguous, batch.grads))
+
+
+def _one_dense_layout(batch: Batch, i: int) -> bool:
+    """Whether parameter ``i`` of ``batch``, its gradient and its buffers fill their memory without
+    gaps and share one layout (strides), so element k of each memory block is the same coordinate."""
+    p = batch.params[i]
+    strides = p.stride()
+    return T.is_dense(p) and batch.grads[i].stride() == strides and all(
+        v[i].stride() == strides for v in batch.state.values())
 
 
 def _all_contiguous(batch: Batch) -> bool:

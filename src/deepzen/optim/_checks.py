@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from torch import Tensor
+
 from deepzen._suggest import did_you_mean
 
 
@@ -36,8 +38,17 @@ def _fmt(x: float) -> str:
 
 
 def check_lr(value: Any) -> None:
-    """Learning rate: a number >= 0 (a tensor lr is not supported)."""
+    """Learning rate: a number >= 0, or a 1-element tensor holding one (as torch's optimizers take)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"invalid lr: a tensor of shape {tuple(value.shape)}; Tensor lr must be 1-element")
+        value = value.item()
     check_range("lr", value, 0.0)
+
+
+def number(value: Any) -> Any:
+    """``value``, or the number a 1-element tensor holds."""
+    return value.item() if isinstance(value, Tensor) and value.numel() == 1 else value
 
 
 def check_eps(value: Any, name: str = "eps") -> None:

@@ -27,6 +27,8 @@ parameters' state was replaced (``load_state_dict``) or a parameter's data was (
 from __future__ import annotations
 
 import collections
+import contextlib
+import warnings
 import weakref
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -38,22 +40,50 @@ from deepzen import _tensors as T
 
 Kernel = Callable[..., None]
 _COMPILED: dict[Kernel, Kernel] = {}
+_RAN_EAGERLY: set[Kernel] = set()
+
+#: Graphs torch.compile may build for one kernel. Shapes are dynamic, but a graph is still specialized
+#: on dtype, device, which buffers are None, and size classes of the runs (one row or several, rows of
+#: 1, of up to 4096 elements or more): a few dozen at most, where dynamo's default limit of 8 (meant
+#: for a user's function) is reached by a handful of models in one process.
+KERNEL_RECOMPILE_LIMIT = 64
 
 
 def run_kernel(kernel: Kernel, *args: Tensor | None) -> None:
     """Call ``kernel`` compiled (once per kernel; shapes are dynamic, so one graph per dtype and
-    device); a failure of the compilation (no C++ compiler, ...) becomes an error that says so."""
+    device, mostly). Past ``KERNEL_RECOMPILE_LIMIT`` graphs it runs eagerly (the same function, one
+    memory pass per operation) with a one-time warning; a failure of the compilation (no C++
+    compiler, ...) becomes an error that says so."""
     fn = _COMPILED.get(kernel)
     if fn is None:
         fn = _COMPILED[kernel] = torch.compile(kernel, fullgraph=True, dynamic=True)
     try:
-        fn(*args)
+        with _recompile_limit(KERNEL_RECOMPILE_LIMIT):
+            fn(*args)
     except Exception as exc:      # inductor's errors differ by backend; all of them mean the same here
-        raise RuntimeError(
-            f"fused=True could not run {kernel.__name__} through torch.compile ({type(exc).__name__}: "
-            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no message'}). On CPU, torch.compile "
-            "needs a working C++ compiler; fused=False runs the same algorithm without it."
-        ) from exc
+        if not T.is_recompile_limit_error(exc):
+            raise RuntimeError(
+                f"fused=True could not run {kernel.__name__} through torch.compile ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no message'}). On CPU, "
+                "torch.compile needs a working C++ compiler; fused=False runs the same algorithm without it."
+            ) from exc
+        if kernel not in _RAN_EAGERLY:
+            _RAN_EAGERLY.add(kernel)
+            warnings.warn(
+                f"fused=True: {kernel.__name__} reached its limit of {KERNEL_RECOMPILE_LIMIT} compiled graphs "
+                "(torch.compile recompiles for each new dtype, device and size class of the parameters); "
+                "tensors it has no graph for are now updated without compilation (same results, slower).",
+                stacklevel=2,
+            )
+        kernel(*args)             # the compilation failed before running: nothing was written yet
+
+
+def _recompile_limit(limit: int) -> contextlib.AbstractContextManager[Any]:
+    """Allow ``limit`` graphs per function while compiling (torch >= 2.6; older torch keeps its own)."""
+    config = getattr(torch.compiler, "config", None)
+    if config is None or not hasattr(config, "recompile_limit"):
+        return contextlib.nullcontext()
+    return config.patch(recompile_limit=limit)
 
 
 def scalars(values: Sequence[float], like: Tensor) -> Tensor:

@@ -92,7 +92,7 @@ class AdaBound(Optimizer):
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group; its ``base_lr`` (η₀) defaults to its own ``lr``."""
         if "base_lr" not in param_group:
-            param_group = {**param_group, "base_lr": param_group.get("lr", self.defaults["lr"])}
+            param_group = {**param_group, "base_lr": C.number(param_group.get("lr", self.defaults["lr"]))}
         super().add_param_group(param_group)
 
     def _check_group(self, group: dict[str, Any]) -> None:

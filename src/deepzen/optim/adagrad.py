@@ -38,8 +38,14 @@ class Adagrad(Optimizer):
         maximize: ascend instead of descend.
         fused: use torch's fused kernel (same math, one memory pass); ``None`` = wherever supported.
 
+    Sparse gradients (``nn.Embedding(sparse=True)``) are taken, as torch's Adagrad takes them: G and θ
+    change only where the gradient has entries (elsewhere g = 0 leaves both as they are). With
+    weight decay, which touches every element, the gradient is made dense first.
+
     State: ``sum`` (G).
     """
+
+    sparse_gradients = True
 
     def __init__(
         self,
@@ -90,3 +96,19 @@ class Adagrad(Optimizer):
         T.add_(std, eps)
         step_sizes = [-lr / (1 + (t - 1) * lr_decay) for t in batch.steps]
         T.addcdiv_(params, grads, std, step_sizes)                       # θ ← θ − η_t g / (√G + ε)
+
+    def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        if group["weight_decay"]:
+            super()._update_sparse(group, batch, loss)
+            return
+        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        for p, grad, total, t in zip(batch.params, batch.grads, batch["sum"], batch.steps):
+            grad = grad.coalesce()
+            rows, values = grad.indices(), grad.values()             # (sparse dims, nnz), (nnz, *dense dims)
+
+            def at_rows(v: Tensor) -> Tensor:
+                return torch.sparse_coo_tensor(rows, v, grad.shape, check_invariants=False, is_coalesced=True)
+
+            total.add_(at_rows(values * values))                         # G ← G + g²  (rows of g only)
+            std = total.sparse_mask(grad).values().sqrt_().add_(eps)    # √G + ε      (rows of g only)
+            p.add_(at_rows(values / std), alpha=-lr / (1 + (t - 1) * lr_decay))  # θ ← θ − η_t g / (√G + ε)

@@ -48,8 +48,13 @@ class SGD(Optimizer):
         maximize: ascend instead of descend.
         fused: use torch's fused kernel (same math; torch's form only); ``None`` = wherever supported.
 
+    Sparse gradients (``nn.Embedding(sparse=True)``) are taken, as torch's SGD takes them (with
+    weight decay the gradient is made dense first: the decay touches every element).
+
     State: ``momentum_buffer`` (only when μ > 0).
     """
+
+    sparse_gradients = True
 
     def __init__(
         self,
