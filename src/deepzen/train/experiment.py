@@ -25,9 +25,11 @@ from deepzen.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from deepzen.train.checkpoint import load_checkpoint
 from deepzen.train.guards import GradientAccumulation, GradientClipping
 from deepzen.train.metrics import get_metric
+from deepzen.train.mlflow_log import MLflowLogger
 from deepzen.train.run_dir import RunDir
 from deepzen.train.schedules import make_scheduler
 from deepzen.train.seeding import seed_everything
+from deepzen.train.tracking import make_trackers
 from deepzen.train.trainer import History, Trainer
 
 #: Metrics and loss used when the config leaves them unset, by task.
@@ -241,7 +243,8 @@ def read_data_info(run_dir: str | Path) -> DataInfo | None:
 # ---------------------------------------------------------------------------------------------- run
 def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False, *,
         callbacks: Sequence[Callback] = (), on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
-        progress_stream: Any = None, evaluate_test: bool = True) -> ExperimentResult:
+        progress_stream: Any = None, evaluate_test: bool = True,
+        mlflow_parent: str | None = None) -> ExperimentResult:
     """Train the experiment ``config`` describes and evaluate it once on the test split.
 
     Arguments:
@@ -253,6 +256,7 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
         on_epoch: ``on_epoch(epoch, logs)`` after each epoch (see :class:`EpochReport`).
         evaluate_test: ``False`` leaves the test split alone (tuning trials: the test split must not
             drive a search; ``test`` is then ``None``).
+        mlflow_parent: MLflow run id to nest this run's MLflow run under (a study's trials).
 
     Returns:
         :class:`ExperimentResult`; ``summary.json`` holds the same numbers, plus ``test``.
@@ -264,7 +268,8 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
     splits = load_data(config)
     info = splits.info
     check_training(config, info, has_val=splits.val is not None)
-    extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else [])]
+    trackers = make_trackers(config, folder, mlflow_parent)
+    extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else []), *trackers]
     trainer = make_trainer(config, info, folder, extra, progress_stream)
     rd = trainer.run_dir
     assert rd is not None
@@ -279,6 +284,9 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
         load_weights(trainer.model, rd, "best")
         test = trainer.evaluate(tensors_of(splits.test), t.eval_batch_size or t.batch_size)
     summary = _finish_summary(rd, config, info, test)
+    for tracker in trackers:
+        if isinstance(tracker, MLflowLogger):
+            tracker.finish(folder, test, failed=history.failed)
     return ExperimentResult(folder, history, test, summary, config)
 
 

@@ -510,7 +510,6 @@ class Trainer:
             "versions": versions(),
         }
         run_dir.write_summary(summary)
-        run_dir.close()
 
 
 def _batch_len(x: Any, y: Any) -> int:
