@@ -4,7 +4,7 @@ the ``tensorboard`` package, not TensorFlow).
 Into ``<run_dir>/tensorboard/`` (or ``log_dir``):
 
 - ``step/loss``, ``step/lr``: the training loss of every ``log_every``-th optimizer step and the
-  learning rate it used, at x = global step;
+  learning rate that step used, at x = global step (1 = the first step);
 - every epoch's row of ``metrics.csv`` (``loss``, ``accuracy``, ``val_loss``, ``lr``, ...), at x = epoch;
 - the hyperparameters (HParams tab), with the final values of the epoch quantities as its metrics;
 - the model's layer table as text (a graph would need ``torch.jit`` tracing, which PyTorch deprecates).
@@ -74,7 +74,7 @@ class TensorBoardLogger(Callback):
             return  # no optimizer step since the last entry (gradient accumulation), or not this one's turn
         self._logged_step = step
         self.writer.add_scalar("step/loss", float(loss), step)
-        self.writer.add_scalar("step/lr", float(trainer.optimizer.param_groups[0]["lr"]), step)
+        self.writer.add_scalar("step/lr", trainer.last_lr, step)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
         if self.writer is None:
