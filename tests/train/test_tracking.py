@@ -138,3 +138,26 @@ def test_mlflow_tracking_uri_from_the_environment(mlflow_run, tmp_path, monkeypa
     client = MlflowClient(uri)
     assert len(client.search_runs([client.get_experiment_by_name("from-env").experiment_id])) == 1
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_a_study_is_a_parent_mlflow_run_with_its_trials_nested(mlflow_run, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from deepzen import tune
+
+    uri = f"sqlite:///{mlflow_run[0] / 'mlflow.db'}"  # the store already made (creating one takes seconds)
+    text = IRIS.format(root=tmp_path, tracking='"mlflow"').replace("epochs = 3", "epochs = 1")
+    text += f'mlflow_uri = "{uri}"\nmlflow_experiment = "study"\n'
+    text += '[tune]\nmetric = "val_accuracy"\nn_trials = 2\nsampler = "random"\n'
+    text += '[tune.space]\n"optimizer.lr" = {log_uniform = [1e-3, 1e-1]}\n'
+    study = tune.run(validate(parse_toml(text)), study_dir=tmp_path / "study", verbose=False)
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("study").experiment_id])
+    (parent,) = [r for r in runs if r.data.tags.get("deepzen.kind") == "study"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(children) == 2 and len(runs) == 3
+    assert sorted(float(c.data.params["optimizer.lr"]) for c in children) == pytest.approx(
+        sorted(t.params["optimizer.lr"] for t in study.trials))
+    assert parent.data.metrics["best_val_accuracy"] == pytest.approx(study.best_value)
+    assert parent.info.status == "FINISHED"
+    assert "best.toml" in [a.path for a in client.list_artifacts(parent.info.run_id)]
