@@ -161,3 +161,18 @@ def test_a_study_is_a_parent_mlflow_run_with_its_trials_nested(mlflow_run, tmp_p
     assert parent.data.metrics["best_val_accuracy"] == pytest.approx(study.best_value)
     assert parent.info.status == "FINISHED"
     assert "best.toml" in [a.path for a in client.list_artifacts(parent.info.run_id)]
+
+
+def test_a_resumed_run_continues_its_mlflow_run(mlflow_run, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{mlflow_run[0] / 'mlflow.db'}"
+    extra = (f'mlflow_uri = "{uri}"', 'mlflow_experiment = "resume"')
+    first = train(tmp_path, '"mlflow"', *extra)
+    text = IRIS.format(root=tmp_path, tracking='"mlflow"') + "".join(f"{line}\n" for line in extra)
+    config = validate(parse_toml(text.replace("epochs = 3", "epochs = 5")))
+    experiment.run(config, run_dir=first.run_dir, resume=True)
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("resume").experiment_id])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1, 2, 3, 4, 5]
+    assert run.info.status == "FINISHED"
