@@ -39,7 +39,8 @@ DEFAULT_LOSS = {"classification": "cross_entropy", "sequence_labeling": "cross_e
                 "regression": "mse", "language_model": "cross_entropy"}
 DATA_INFO = "data_info.json"
 #: Files a run writes; ``output.overwrite`` removes exactly these.
-RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard")
+RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard",
+             "export")
 
 
 @dataclass
