@@ -141,3 +141,9 @@ def test_the_command_writes_the_default_path(runs, capsys):
     code, out, _ = call(capsys, "export", str(runs["mlp-iris"]), "--format", "safetensors")
     assert code == 0 and (runs["mlp-iris"] / "export" / "model.safetensors").is_file()
     assert (runs["mlp-iris"] / "export" / "model.safetensors.json").is_file()
+
+
+def test_a_missing_optional_package_names_the_extra_to_install(runs, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # as if deepzen[onnx] were not installed
+    code, _, err = call(capsys, "export", str(runs["mlp-iris"]), "--format", "onnx")
+    assert code == 2 and "'onnxscript' is not installed: pip install 'deepzen[onnx]'" in err

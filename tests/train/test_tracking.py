@@ -33,6 +33,7 @@ name = "cosine"
 dir = "{root}"
 progress = "none"
 tracking = {tracking}
+log_every_steps = 1
 """
 
 

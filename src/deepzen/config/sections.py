@@ -154,6 +154,8 @@ class OutputConfig(Section):
     tracking: list[Tracker] = Field(
         ["auto"], description="experiment trackers: tensorboard, mlflow, both, none; auto: tensorboard "
                               "when the tensorboard package is installed")
+    log_every_steps: int = Field(10, ge=1, description="TensorBoard: per-step loss and lr every this many "
+                                                       "optimizer steps (1: every step)")
     mlflow_uri: Optional[str] = Field(None, description="MLflow tracking URI; unset: $MLFLOW_TRACKING_URI, "
                                                         "else sqlite:///<dir>/mlflow.db")
     mlflow_experiment: str = Field("deepzen", description="MLflow experiment the runs are grouped in")

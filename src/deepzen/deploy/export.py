@@ -23,9 +23,9 @@ import torch
 
 import deepzen
 from deepzen.config import ConfigError, to_toml
-from deepzen.info import DataInfo
-from deepzen.deploy.loaded import EXPORT_FORMAT, LoadedRun, export_json_path, load
+from deepzen.deploy.loaded import EXPORT_FORMAT, LoadedRun, export_json_path, load, require
 from deepzen.deploy.predictor import PROBABILITY_TASKS, Predictor, example_inputs
+from deepzen.info import DataInfo
 
 FORMATS = {"pt2": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 #: Extra to install for a format's library (``pip install 'deepzen[NAME]'``).
@@ -38,7 +38,8 @@ def export(run_dir: str | Path, format: str = "pt2", path: str | Path | None = N
     ``<run_dir>/export/model.<ext>``) and the JSON beside it; returns the model file's path."""
     if format not in FORMATS:
         raise ConfigError(f"export format {format!r}: allowed: {', '.join(repr(f) for f in FORMATS)}")
-    _require(format)
+    for module in EXTRAS.get(format, ()):
+        require(module, format)
     run = load(run_dir, which)
     out = Path(path) if path is not None else Path(run_dir) / "export" / f"model{FORMATS[format]}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,15 +59,6 @@ def export(run_dir: str | Path, format: str = "pt2", path: str | Path | None = N
     meta = describe(run, format, inputs, which)
     export_json_path(out).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return out
-
-
-def _require(format: str) -> None:
-    for module in EXTRAS.get(format, ()):
-        try:
-            __import__(module)
-        except ImportError:
-            raise ConfigError(f"export format {format!r} needs the {module!r} package: "
-                              f"pip install 'deepzen[{format}]'") from None
 
 
 def _export_program(predictor: Predictor, run: LoadedRun) -> torch.export.ExportedProgram:

@@ -150,7 +150,16 @@ def _checkpoint_format(file: Path) -> str:
     return str(payload.get("format", "none")) if isinstance(payload, dict) else "unknown"
 
 
+def require(module: str, extra: str) -> None:
+    """Import ``module`` or stop with the ``pip install 'deepzen[extra]'`` that brings it."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise ConfigError(f"{module!r} is not installed: pip install 'deepzen[{extra}]'") from None
+
+
 def _read_safetensors(path: Path) -> tuple[ExperimentConfig, DataInfo, dict[str, Tensor]]:
+    require("safetensors", "safetensors")
     from safetensors.torch import load_file
 
     meta = read_export_json(path)

@@ -55,14 +55,14 @@ def config_params(config: ExperimentConfig) -> dict[str, Any]:
     return flat_params(raw)
 
 
-def make_trackers(config: ExperimentConfig, run_dir: Path, parent: str | None = None,
-                  summary: str | None = None) -> list[Callback]:
+def make_trackers(config: ExperimentConfig, run_dir: Path, parent: str | None = None) -> list[Callback]:
     """The tracker callbacks ``config.output`` asks for; an MLflow run is nested under ``parent``."""
     names = tracker_names(config.output.tracking)
     params = config_params(config)
     trackers: list[Callback] = []
     if "tensorboard" in names:
-        trackers.append(TensorBoardLogger(run_dir / "tensorboard", hparams=params, summary=summary))
+        trackers.append(TensorBoardLogger(run_dir / "tensorboard", hparams=params,
+                                          log_every=config.output.log_every_steps))
     if "mlflow" in names:
         trackers.append(MLflowLogger(mlflow_uri(config), config.output.mlflow_experiment, run_dir.name, params,
                                      parent=parent, end_on_train_end=False))
