@@ -64,28 +64,36 @@ def run_without_deepzen(tmp_path: Path, models: list[Path], inputs: list[dict[st
     return [np.load(job["out"]) for job in jobs]
 
 
-def test_pt2_reproduces_each_familys_test_predictions_without_deepzen(runs, tmp_path):
-    models, inputs, expected = [], [], []
+@pytest.fixture(scope="module")
+def pt2(runs, tmp_path_factory) -> dict[str, dict]:
+    """Every family exported once and run once in a process without deepzen: per run, the export's path,
+    what the trained model gives on the raw test split, what the program gave, and the targets."""
+    folder = tmp_path_factory.mktemp("pt2")
+    results = {}
     for name in FAMILIES:
-        run = dz.load(runs[name])
-        x, want, _ = raw_test_split(run)
-        models.append(dz.export(runs[name], "pt2", tmp_path / f"{name}.pt2"))
-        inputs.append(x)
-        expected.append(want)
-    for name, got, want in zip(FAMILIES, run_without_deepzen(tmp_path, models, inputs), expected):
-        assert got.shape == want.shape, name
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=name)
+        x, want, targets = raw_test_split(dz.load(runs[name]))
+        results[name] = {"path": dz.export(runs[name], "pt2", folder / f"{name}.pt2"), "inputs": x,
+                         "expected": want, "targets": targets}
+    outputs = run_without_deepzen(folder, [r["path"] for r in results.values()], [r["inputs"] for r in results.values()])
+    for result, got in zip(results.values(), outputs):
+        result["got"] = got
+    return results
 
 
-@pytest.mark.parametrize("name", ["mlp-iris", "mlp-diabetes"])
-def test_the_exported_program_scores_what_the_run_scored_on_its_test_split(runs, tmp_path, name):
+@pytest.mark.parametrize("name", FAMILIES)
+def test_pt2_reproduces_the_test_predictions_without_deepzen(pt2, name):
+    got, want = pt2[name]["got"], pt2[name]["expected"]
+    assert got.shape == want.shape and len(got) > 0
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mlp-iris", "mlp-diabetes", "rnn-parity", "transformer-parity"])
+def test_the_exported_program_scores_what_the_run_scored_on_its_test_split(runs, pt2, name):
     """From raw inputs, the program's test loss (cross-entropy) / R² equals summary.json's: an
-    independent check that the baked-in preprocessing is the training one."""
-    run = dz.load(runs[name])
-    x, _, targets = raw_test_split(run)
-    (got,) = run_without_deepzen(tmp_path, [dz.export(runs[name], "pt2", tmp_path / "m.pt2")], [x])
+    independent check that the baked-in preprocessing and output transform are the training ones."""
+    got, targets = pt2[name]["got"], pt2[name]["targets"]
     recorded = json.loads((runs[name] / "summary.json").read_text())["test"]
-    if run.info.task == "regression":
+    if recorded.get("r2") is not None:
         r2 = 1 - ((got - targets) ** 2).sum() / ((targets - targets.mean()) ** 2).sum()
         assert r2 == pytest.approx(recorded["r2"], abs=1e-4)
     else:
@@ -107,13 +115,12 @@ def test_onnx_export_runs_in_onnxruntime(runs, tmp_path):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5, err_msg=name)
 
 
-def test_the_json_beside_an_export_says_what_goes_in_and_out(runs, tmp_path):
-    path = dz.export(runs["rnn-parity"], "pt2", tmp_path / "m.pt2")
-    meta = json.loads(Path(f"{path}.json").read_text())
+def test_the_json_beside_an_export_says_what_goes_in_and_out(pt2):
+    meta = json.loads(Path(f"{pt2['rnn-parity']['path']}.json").read_text())
     assert [i["name"] for i in meta["inputs"]] == ["x", "lengths"]
     assert meta["inputs"][0]["dtype"] == "int64" and meta["inputs"][0]["shape"] == ["batch", "steps"]
     assert meta["output"] == {"kind": "probabilities", "softmax_over": "last dimension", "classes": ["even", "odd"]}
-    iris = json.loads(Path(f"{dz.export(runs['mlp-iris'], 'pt2', tmp_path / 'i.pt2')}.json").read_text())
+    iris = json.loads(Path(f"{pt2['mlp-iris']['path']}.json").read_text())
     assert iris["output"]["classes"] == ["setosa", "versicolor", "virginica"]
     assert iris["inputs"] == [{"name": "x", "dtype": "float32", "shape": ["batch", 4]}]
     assert iris["preprocessing"]["in_program"] and len(iris["preprocessing"]["statistics"]["mean"]) == 4
