@@ -139,6 +139,7 @@ def test_mlflow_tracking_uri_from_the_environment(mlflow_run, tmp_path, monkeypa
     client = MlflowClient(uri)
     assert len(client.search_runs([client.get_experiment_by_name("from-env").experiment_id])) == 1
     assert not (tmp_path / "mlflow.db").exists()
+    assert not Path("mlruns").exists()  # artifacts beside the SQLite file, not in the working directory
 
 
 def test_a_study_is_a_parent_mlflow_run_with_its_trials_nested(mlflow_run, tmp_path):

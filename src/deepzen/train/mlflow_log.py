@@ -1,9 +1,9 @@
 """MLflow tracking (``pip install 'deepzen[mlflow]'``: the ``mlflow-skinny`` client with SQLAlchemy and
 Alembic for the local SQLite store).
 
-Store: ``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<output.dir>/mlflow.db`` with
-artifacts in ``<output.dir>/mlartifacts`` (recent MLflow no longer writes the old ``mlruns`` folder
-store). One MLflow run per deepzen run: the parameters (the resolved config, flattened), every epoch's
+Store: ``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<output.dir>/mlflow.db`` (recent
+MLflow refuses the old ``mlruns`` folder store); a SQLite store keeps new experiments' artifacts in
+``mlartifacts/`` beside its file, not in the working directory. One MLflow run per deepzen run: the parameters (the resolved config, flattened), every epoch's
 quantities at step = epoch, and at the end the test metrics and the run directory as artifacts (config,
 data info, metrics, curves, summary, ``checkpoints/best.pt`` and ``last.pt``: the model, which
 ``deepzen.load`` reads from a downloaded copy). A study (``deepzen tune``) is a parent run, its trials
@@ -60,8 +60,8 @@ def start_run(uri: str, experiment: str, name: str, params: Mapping[str, Any], p
     if found is not None:
         experiment_id = found.experiment_id
     else:
-        location = None
-        if uri.startswith("sqlite:///") and "MLFLOW_TRACKING_URI" not in os.environ:
+        location = None  # a server decides; a SQLite file keeps artifacts beside it, not in ./mlruns
+        if uri.startswith("sqlite:///"):
             location = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
         experiment_id = client.create_experiment(experiment, artifact_location=location)
     all_tags = {**(tags or {}), **({PARENT_TAG: parent} if parent else {})}
