@@ -2,7 +2,8 @@
 
 Subpackages load on first use (``import deepzen as dz; dz.optim.create(...)``), so ``import deepzen``
 stays cheap: ``optim``, ``nn``, ``losses``, ``regularizers``, ``data``, ``train``, ``tune``,
-``config``; ``dz.Trainer`` is ``deepzen.train.Trainer``.
+``config``, ``deploy``; ``dz.Trainer`` is ``deepzen.train.Trainer``, ``dz.load`` is ``deepzen.deploy.load`` (a
+trained run, ready to predict) and ``dz.export`` is ``deepzen.deploy.export``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("optim", "nn", "losses", "regularizers", "data", "train", "tune", "config", "info", "structures")
+_SUBPACKAGES = ("optim", "nn", "losses", "regularizers", "data", "train", "tune", "config", "info", "structures",
+                "deploy")
+_DEPLOY = ("load", "export")
 
 
 def __getattr__(name: str) -> Any:
@@ -20,8 +23,10 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"deepzen.{name}")
     if name == "Trainer":
         return importlib.import_module("deepzen.train").Trainer
+    if name in _DEPLOY:
+        return getattr(importlib.import_module("deepzen.deploy"), name)
     raise AttributeError(f"module 'deepzen' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_SUBPACKAGES, "Trainer"])
+    return sorted([*globals(), *_SUBPACKAGES, *_DEPLOY, "Trainer"])

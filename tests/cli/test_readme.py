@@ -17,7 +17,7 @@ from deepzen.cli.app import app
 from tests.cli.conftest import REPO, call
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-PROGRAMS = ("make", "deepzen", ".venv/bin/deepzen", ".venv/bin/python")
+PROGRAMS = ("make", "deepzen", ".venv/bin/deepzen", ".venv/bin/python", ".venv/bin/tensorboard", ".venv/bin/mlflow")
 SHELL_OPERATORS = ("|", "||", "&", "&&", ";", ">", ">>", "<")
 #: Appended to a command so it costs seconds, not minutes (the line's own values come first, these win).
 SHORTER = {"train": ["--set", "training.epochs=1", "--set", "output.progress=none"],

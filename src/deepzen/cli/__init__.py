@@ -1,4 +1,5 @@
-"""The ``deepzen`` command line: ``deepzen train | evaluate | predict | list | explain | init | lr-find``.
+"""The ``deepzen`` command line: ``deepzen train | evaluate | predict | tune | export | list | explain | init |
+lr-find``.
 
 User errors (a bad config, bad data, a missing file, an unknown name) print one message on stderr and
 exit with code 2, without a traceback; set ``DEEPZEN_DEBUG=1`` to see the traceback anyway.

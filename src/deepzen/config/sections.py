@@ -17,6 +17,7 @@ from deepzen.config.tune import TuneConfig
 
 Precision = Literal["32", "bf16", "fp16"]
 ProgressMode = Literal["auto", "bar", "line", "none"]
+Tracker = Literal["auto", "none", "tensorboard", "mlflow"]
 
 
 class Section(BaseModel):
@@ -150,6 +151,19 @@ class OutputConfig(Section):
     name: Optional[str] = Field(None, description="unset: '<model>-<data>'")
     overwrite: bool = Field(False, description="false: pick '<name>-2', '-3', ... when the folder holds a run")
     progress: ProgressMode = "auto"
+    tracking: list[Tracker] = Field(
+        ["auto"], description="experiment trackers: tensorboard, mlflow, both, none; auto: tensorboard "
+                              "when the tensorboard package is installed")
+    log_every_steps: int = Field(10, ge=1, description="TensorBoard: per-step loss and lr every this many "
+                                                       "optimizer steps (1: every step)")
+    mlflow_uri: Optional[str] = Field(None, description="MLflow tracking URI; unset: $MLFLOW_TRACKING_URI, "
+                                                        "else sqlite:///<dir>/mlflow.db")
+    mlflow_experiment: str = Field("deepzen", description="MLflow experiment the runs are grouped in")
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod

@@ -14,7 +14,7 @@ from deepzen.data.collate import collate_for, collate_sequences, collate_trees, 
 from deepzen.data.datasets import ArrayDataset, SequenceDataset, Tree, TreeDataset
 from deepzen.data.errors import DataError
 from deepzen.data.loader import EpochSampler, epoch_permutation, make_loader
-from deepzen.data.new_samples import prepare_file, read_samples
+from deepzen.data.new_samples import prepare_file, prepare_table, read_samples
 from deepzen.data.registry import available, load
 from deepzen.data.scaling import prepare, unscale_targets
 from deepzen.data.splits import Splits, split_indices
@@ -23,6 +23,6 @@ from deepzen.data.text import decode, encode
 __all__ = [
     "ArrayDataset", "DataError", "EpochSampler", "SequenceDataset", "Splits", "Tree", "TreeDataset",
     "available", "collate_for", "collate_sequences", "collate_trees", "decode", "encode", "epoch_permutation",
-    "load", "make_loader", "prepare", "prepare_file", "read_samples", "split_indices", "stack_pairs",
+    "load", "make_loader", "prepare", "prepare_file", "prepare_table", "read_samples", "split_indices", "stack_pairs",
     "unscale_targets",
 ]

@@ -23,12 +23,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from typing import Any
+
 import numpy as np
 import torch
 
-from deepzen.data.csv_file import prepare_csv
-from deepzen.data.errors import DataError, check_same_length
-from deepzen.data.scaling import prepare
+from deepzen.data.csv_file import encode_features, prepare_csv
+from deepzen.data.errors import DataError, check_finite, check_same_length
+from deepzen.data.scaling import apply_stats, prepare
 from deepzen.info import DataInfo
 
 X_KEYS = ("x", "X", "inputs", "features")
@@ -63,6 +65,31 @@ def read_samples(path: str | Path, info: DataInfo, x_key: str | None = None,
 def prepare_file(path: str | Path, info: DataInfo, x_key: str | None = None) -> torch.Tensor:
     """Model inputs for new samples stored in a CSV or NPZ file (:func:`read_samples` without targets)."""
     return read_samples(path, info, x_key=x_key)[0]
+
+
+def prepare_table(table: Any, info: DataInfo) -> torch.Tensor:
+    """Model inputs for a table of new samples: a DataFrame-like object (pandas, polars: ``columns`` and
+    column access by name) or a ``{column: values}`` dict, prepared like a CSV file with that header
+    (stored encoding of a user's CSV; else the training ``feature_names``, or every column in order)."""
+    names = [str(c) for c in (table.keys() if isinstance(table, dict) else table.columns)]
+    columns = {name: [str(v).strip() for v in _column(table, name)] for name in names}
+    if info.stats and "csv" in info.stats:
+        x = encode_features(columns, info.stats["csv"], "table", unknown="error")
+        check_finite(x, "table: the features")
+        return torch.as_tensor(apply_stats(x, info.stats), dtype=torch.float32)
+    wanted = [str(n) for n in info.extra.get("feature_names") or []]
+    if wanted and all(n in columns for n in wanted):
+        names = wanted
+    try:
+        x = np.array([[float(v) for v in columns[n]] for n in names], dtype=np.float64).T  # (N, F)
+    except ValueError as err:
+        raise DataError(f"table: feature values must be numbers ({err})") from None
+    return prepare(x, info)
+
+
+def _column(table: Any, name: str) -> list[Any]:
+    values = table[name]
+    return list(values.to_list() if hasattr(values, "to_list") else values)
 
 
 def _npz_samples(file: Path, x_key: str | None, y_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -25,9 +25,11 @@ from deepzen.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from deepzen.train.checkpoint import load_checkpoint
 from deepzen.train.guards import GradientAccumulation, GradientClipping
 from deepzen.train.metrics import get_metric
+from deepzen.train.mlflow_log import MLflowLogger
 from deepzen.train.run_dir import RunDir
 from deepzen.train.schedules import make_scheduler
 from deepzen.train.seeding import seed_everything
+from deepzen.train.tracking import make_trackers
 from deepzen.train.trainer import History, Trainer
 
 #: Metrics and loss used when the config leaves them unset, by task.
@@ -37,7 +39,8 @@ DEFAULT_LOSS = {"classification": "cross_entropy", "sequence_labeling": "cross_e
                 "regression": "mse", "language_model": "cross_entropy"}
 DATA_INFO = "data_info.json"
 #: Files a run writes; ``output.overwrite`` removes exactly these.
-RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard")
+RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard",
+             "export")
 
 
 @dataclass
@@ -244,7 +247,7 @@ def read_data_info(run_dir: str | Path) -> DataInfo | None:
 def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False, *,
         callbacks: Sequence[Callback] = (), on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
         progress_stream: Any = None, evaluate_test: bool = True,
-        say: Callable[[str], Any] | None = None) -> ExperimentResult:
+        say: Callable[[str], Any] | None = None, mlflow_parent: str | None = None) -> ExperimentResult:
     """Train the experiment ``config`` describes and evaluate it once on the test split.
 
     Arguments:
@@ -258,6 +261,7 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
             drive a search; ``test`` is then ``None``).
         say: ``say(line)`` is called as each start-up stage begins (``loading digits ...``), so a
             command shows what it is doing before the first epoch.
+        mlflow_parent: MLflow run id to nest this run's MLflow run under (a study's trials).
 
     Returns:
         :class:`ExperimentResult`; ``summary.json`` holds the same numbers, plus ``test``.
@@ -271,10 +275,11 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
     splits = load_data(config)
     info = splits.info
     check_training(config, info, has_val=splits.val is not None)
-    extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else [])]
     samples = f" for {len(splits.train):,} training samples" if hasattr(splits.train, "__len__") else ""
     say(f"building {config.model.kind}{samples}, optimizer {config.optimizer.name}, "
         f"{config.training.epochs} epochs -> {folder}")
+    trackers = make_trackers(config, folder, mlflow_parent)
+    extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else []), *trackers]
     trainer = make_trainer(config, info, folder, extra, progress_stream)
     rd = trainer.run_dir
     assert rd is not None
@@ -289,6 +294,9 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
         load_weights(trainer.model, rd, "best")
         test = trainer.evaluate(tensors_of(splits.test), t.eval_batch_size or t.batch_size)
     summary = _finish_summary(rd, config, info, test)
+    for tracker in trackers:
+        if isinstance(tracker, MLflowLogger):
+            tracker.finish(folder, test, failed=history.failed)
     return ExperimentResult(folder, history, test, summary, config)
 
 

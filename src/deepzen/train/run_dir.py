@@ -8,7 +8,7 @@
     checkpoints/best.pt      full state at the best monitored epoch
     curves.png               train/val loss and metrics per epoch
     summary.json             final metrics, timings, versions
-    tensorboard/             event files, when the tensorboard package is installed
+    tensorboard/             event files (output.tracking: deepzen.train.tracking)
 """
 
 from __future__ import annotations
@@ -37,8 +37,6 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._tensorboard: Any = None
-        self._tensorboard_tried = False
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
@@ -108,22 +106,6 @@ class RunDir:
             writer.writerow(list(row.values()))
             handle.flush()
             os.fsync(handle.fileno())
-        self._log_tensorboard(row)
-
-    def _log_tensorboard(self, row: Mapping[str, float]) -> None:
-        if not self._tensorboard_tried:
-            self._tensorboard_tried = True
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard not installed: CSV only
-                return
-            self._tensorboard = SummaryWriter(log_dir=str(self.path / "tensorboard"))
-        if self._tensorboard is not None:
-            step = int(row.get("epoch", 0))
-            for key, value in row.items():
-                if key != "epoch":
-                    self._tensorboard.add_scalar(key, value, step)
-            self._tensorboard.flush()
 
     def write_summary(self, summary: Mapping[str, Any]) -> Path:
         self.create()
@@ -156,9 +138,3 @@ class RunDir:
         self.create()
         figure.savefig(self.curves_png, dpi=100)
         return self.curves_png
-
-    def close(self) -> None:
-        if self._tensorboard is not None:
-            self._tensorboard.close()
-            self._tensorboard = None
-

@@ -210,6 +210,11 @@ class Trainer:
             return self._forward(x)
 
     # ------------------------------------------------------------------ public API
+    @property
+    def last_lr(self) -> float:
+        """The learning rate (first parameter group) the latest optimizer step used."""
+        return float(self._last_lr)
+
     def stop(self, reason: str, failed: bool = False) -> None:
         """Ask the loop to stop after the current batch (callbacks call this)."""
         self.stop_training, self.stop_reason = True, reason
@@ -510,7 +515,6 @@ class Trainer:
             "versions": versions(),
         }
         run_dir.write_summary(summary)
-        run_dir.close()
 
 
 def _batch_len(x: Any, y: Any) -> int:

@@ -23,6 +23,7 @@ from deepzen.tune.report import summary_table, write_outputs
 from deepzen.tune.space import check_space
 from deepzen.tune.storage import hide_password, open_storage
 from deepzen.tune.study import direction_of, grid_size, load_study, make_pruner, make_sampler, study_exists
+from deepzen.tune.tracking import end_study_run, start_study_run
 from deepzen.tune.workers import StudySetup, WorkerError, run_workers, train_experiment
 
 STUDY_CONFIG = "config.toml"
@@ -134,7 +135,8 @@ def run(config: ExperimentConfig | str | Path, n_trials: int | None = None, *, s
     limit = timeout if timeout is not None else tune.timeout
     setup = StudySetup(study_dir=folder, config_text=to_toml(config), storage=url, study_name=name, metric=metric,
                        direction=direction, n_trials=total, deadline=time.time() + limit if limit else None,
-                       seed=tune.seed if tune.seed is not None else config.seed, train=train, verbose=verbose)
+                       seed=tune.seed if tune.seed is not None else config.seed, train=train, verbose=verbose,
+                       mlflow_parent=start_study_run(config, folder))
     run_workers(setup, workers if workers is not None else tune.workers)
     study = optuna.load_study(study_name=name, storage=backend)
     if report:
@@ -151,6 +153,8 @@ def run(config: ExperimentConfig | str | Path, n_trials: int | None = None, *, s
                               + (f"  test: {shown}" if shown else ""))
                 console.print(f"best config: {folder / 'best.toml'}  (train it with: deepzen train "
                               f"{folder / 'best.toml'})")
+    if setup.mlflow_parent is not None:
+        end_study_run(config, folder, setup.mlflow_parent, study, metric)
     return study
 
 

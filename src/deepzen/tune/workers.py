@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,12 +31,14 @@ from deepzen.tune.storage import (
 from deepzen.tune.study import load_study, make_pruner, make_sampler
 
 
-def train_experiment(config: Any, run_dir: Path, callbacks: list) -> Any:
-    """The default trial body: ``deepzen.train.experiment.run`` without a test evaluation."""
+def train_experiment(config: Any, run_dir: Path, callbacks: list, mlflow_parent: str | None = None) -> Any:
+    """The default trial body: ``deepzen.train.experiment.run`` without a test evaluation (an MLflow run
+    nested under the study's ``mlflow_parent`` when the config tracks with MLflow)."""
     from deepzen.train import experiment
 
     config.output.progress = "none"
-    return experiment.run(config, run_dir=run_dir, callbacks=callbacks, evaluate_test=False)
+    return experiment.run(config, run_dir=run_dir, callbacks=callbacks, evaluate_test=False,
+                          mlflow_parent=mlflow_parent)
 
 
 @dataclass
@@ -53,6 +56,7 @@ class StudySetup:
     seed: int = 0
     train: Callable[..., Any] = train_experiment
     verbose: bool = True
+    mlflow_parent: str | None = None  # the study's MLflow run, parent of the trials' runs
 
 
 def claim_trial(study: optuna.Study, setup: StudySetup, lease: WorkerLease) -> optuna.Trial | None:
@@ -86,13 +90,14 @@ def work(setup: StudySetup, worker: int = 0) -> int:
     # a different stream per worker and per restart: no two workers propose the same startup points
     offset = len(study.get_trials(deepcopy=False))
     study.sampler = make_sampler(config.tune, params, seed=setup.seed + 100_003 * worker + offset)
+    train = partial(setup.train, mlflow_parent=setup.mlflow_parent) if setup.mlflow_parent else setup.train
     ran = 0
     with WorkerLease(setup.study_dir) as lease:
         while setup.deadline is None or time.time() < setup.deadline:
             trial = claim_trial(study, setup, lease)
             if trial is None:
                 break
-            outcome = run_trial(study, trial, params, base, setup.metric, setup.study_dir, setup.train)
+            outcome = run_trial(study, trial, params, base, setup.metric, setup.study_dir, train)
             ran += 1
             if setup.verbose:
                 print(outcome_line(outcome, setup.metric, worker), flush=True)
