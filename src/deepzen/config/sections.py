@@ -13,6 +13,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deepzen.config.compare import CompareConfig
 from deepzen.config.tune import TuneConfig
 
 Precision = Literal["32", "bf16", "fp16"]
@@ -171,6 +172,7 @@ class ExperimentConfig(Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     tune: Optional[TuneConfig] = Field(None, description="hyperparameter study (deepzen tune)")
+    compare: Optional[CompareConfig] = Field(None, description="optimizer comparison (deepzen compare)")
 
     def run_name(self) -> str:
         """``output.name`` or ``<model kind>-<dataset>``."""
