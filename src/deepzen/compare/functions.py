@@ -82,11 +82,12 @@ def trajectory(optimizer: str, function: TestFunction, lr: float, steps: int = S
             value.backward()
             return value
 
-        loss = closure()
-        if not torch.isfinite(loss) or float(loss) > DIVERGED:
+        loss = float(closure().detach())
+        if not math.isfinite(loss) or loss > DIVERGED:
             return path, True
         opt.step(closure if getattr(opt, "needs_loss", False) else None)
-        path.append((float(point[0]), float(point[1])))
+        x, y = point.detach().tolist()
+        path.append((x, y))
     final = float(function.f(point[0], point[1]).detach())
     return path, not math.isfinite(final) or final > DIVERGED
 
