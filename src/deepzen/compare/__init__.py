@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from deepzen.compare.plan import Problem, Protocol, check_runnable, compare_dir, resolve_problem, resolve_protocol
+from deepzen.compare.plan import (
+    Problem, Protocol, check_runnable, compare_dir, noisy_problem, resolve_problem, resolve_protocol,
+)
 from deepzen.compare.results import Row, collect, summarize, write_tables
 from deepzen.compare.runner import run_all
 from deepzen.compare.suites import SUITES, suite_configs
@@ -44,8 +46,8 @@ class Comparison:
 def run(config: ExperimentConfig | str | Path | None = None, *, suite: str | None = None,
         overrides: Sequence[str] = (), optimizers: str | Sequence[str] | None = None, budget: int | None = None,
         seeds: int | None = None, workers: int | None = None, grid: bool | None = None,
-        schedule: str | None = None, out: str | Path | None = None, verbose: bool = True,
-        report: bool = True) -> Comparison:
+        schedule: str | None = None, noisy: Sequence[str] = (), out: str | Path | None = None,
+        verbose: bool = True, report: bool = True) -> Comparison:
     """Compare optimizers on ``config`` (an experiment config or its path; ``None``: the bundled
     default) or on the bundled ``suite`` (``"classic"``), under the protocol of the module doc.
 
@@ -53,6 +55,8 @@ def run(config: ExperimentConfig | str | Path | None = None, *, suite: str | Non
         overrides: ``--set key=value`` strings applied to the config (to every config of a suite).
         optimizers, budget, seeds, workers, grid, schedule: the ``[compare]`` choices (``None``: the
             config's ``[compare]`` section, else its defaults).
+        noisy: stochastic test problems to add (:mod:`deepzen.compare.noisy`: ``quadratic_deep``,
+            ``noisy_rosenbrock``, ``noisy_beale``); a suite brings its own.
         out: the comparison folder (default ``<output.dir>/<compare.name or '<run name>-compare'>``).
         report: write ``report.md`` and the plots.
 
@@ -62,7 +66,8 @@ def run(config: ExperimentConfig | str | Path | None = None, *, suite: str | Non
     if suite is not None and config is not None:
         raise ConfigError("give either a CONFIG or a suite, not both")
     if suite is not None:
-        configs = suite_configs(suite, overrides)
+        configs, extra = suite_configs(suite, overrides)
+        noisy = [*extra, *noisy]
         default_root = Path(configs[0][1].output.dir) / f"{suite}-compare"
     else:
         if not isinstance(config, ExperimentConfig):
@@ -74,7 +79,7 @@ def run(config: ExperimentConfig | str | Path | None = None, *, suite: str | Non
     given = {"optimizers": optimizers, "budget": budget, "seeds": seeds, "workers": workers, "grid": grid,
              "schedule": schedule}
     protocol = resolve_protocol(configs[0][1], **given)
-    problems = [resolve_problem(c, name) for name, c in configs]
+    problems = [resolve_problem(c, name) for name, c in configs] + [noisy_problem(n) for n in noisy]
     for problem in problems:
         check_runnable(problem, protocol.optimizers)
     root = Path(out) if out is not None else default_root

@@ -49,14 +49,26 @@ class Protocol:
 
 @dataclass
 class Problem:
-    """One experiment config compared under the protocol: its name (folder), base config and the
+    """One problem compared under the protocol: its name (folder), base experiment config (``None``
+    for a stochastic test problem of :mod:`deepzen.compare.noisy`, named by ``noisy``) and the
     validation metric that tunes and ranks (``maximize`` for accuracy-like metrics)."""
 
     name: str
-    config: ExperimentConfig
+    config: ExperimentConfig | None
     metric: str
     maximize: bool
     steps_per_epoch: int = 0
+    noisy: str | None = None
+
+
+def noisy_problem(name: str) -> Problem:
+    """A stochastic test problem (``quadratic_deep``, ``noisy_rosenbrock``, ``noisy_beale``)."""
+    from deepzen.compare import noisy
+
+    if name not in noisy.PROBLEMS:
+        raise ConfigError(f"noisy problem {name!r}: unknown{did_you_mean(name, noisy.PROBLEMS)} "
+                          f"Available: {', '.join(noisy.PROBLEMS)}")
+    return Problem(name, None, noisy.METRIC, False, noisy.PROBLEMS[name]().steps_per_epoch, noisy=name)
 
 
 def resolve_protocol(config: ExperimentConfig, **overrides: Any) -> Protocol:
@@ -117,6 +129,8 @@ def check_runnable(problem: Problem, optimizers: tuple[str, ...]) -> None:
     """Refuse, before any run, an optimizer this problem's training cannot drive."""
     from deepzen import optim
 
+    if problem.config is None:
+        return
     for name in optimizers:
         needs_loss = getattr(optim.get_class(name), "needs_loss", False)
         if needs_loss and problem.config.training.precision == "fp16":
@@ -127,6 +141,7 @@ def check_runnable(problem: Problem, optimizers: tuple[str, ...]) -> None:
 
 def run_config(problem: Problem, protocol: Protocol, optimizer: str, seed: int, lr: float | None) -> ExperimentConfig:
     """The config of one run (see the module doc); ``lr = None`` keeps the paper's default lr."""
+    assert problem.config is not None
     raw = problem.config.to_toml_dict()
     raw.pop("compare", None)
     raw.pop("tune", None)
@@ -165,5 +180,5 @@ def compare_dir(config: ExperimentConfig) -> Path:
     return Path(config.output.dir) / name
 
 
-__all__ = ["GRID_RANGE", "Problem", "Protocol", "check_runnable", "compare_dir", "resolve_problem",
+__all__ = ["GRID_RANGE", "Problem", "Protocol", "check_runnable", "compare_dir", "noisy_problem", "resolve_problem",
            "resolve_protocol", "run_config", "tuning_config"]

@@ -53,7 +53,8 @@ def plot_curves(path: Path, problems: list[Problem], protocol: Protocol, rows: l
             _band(ax_val, [r.val_curve for r in ok], colour[optimizer], optimizer)
         ax_loss.set(title=f"{problem.name}: training loss", xlabel="epoch", yscale="log")
         ax_val.set(title=f"{problem.name}: {problem.metric}", xlabel="epoch")
-        ax_val.legend(fontsize=7, loc="best")
+        if ax_val.get_legend_handles_labels()[0]:
+            ax_val.legend(fontsize=7, loc="best")
     return _save(fig, path)
 
 
@@ -75,7 +76,8 @@ def plot_sensitivity(path: Path, problems: list[Problem], protocol: Protocol, ro
                            transform=ax.get_xaxis_transform())
         ax.set(xscale="log", xlabel="learning rate", ylabel=f"final {problem.metric}",
                title=f"{problem.name}: lr sensitivity (x: diverged)")
-        ax.legend(fontsize=7, loc="best")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="best")
     return _save(fig, path)
 
 

@@ -41,12 +41,12 @@ def seed_dir(root: Path, problem: str, optimizer: str, seed: int) -> Path:
     return task_dir(root, problem, optimizer) / f"seed-{seed}"
 
 
-def _say(verbose: bool, text: str) -> None:
+def say(verbose: bool, text: str) -> None:
     if verbose:
         print(text, flush=True)
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
@@ -59,8 +59,8 @@ def _trial_body(label: str, metric: str, verbose: bool, config: Any, run_dir: Pa
     started = time.perf_counter()
     result = experiment.run(config, run_dir=run_dir, callbacks=callbacks, evaluate_test=False)
     values = result.history.get(metric, [])
-    shown = "diverged" if result.history.failed else f"{metric} {_fmt(values[-1]) if values else '-'}"
-    _say(verbose, f"{label} tune lr={_fmt(config.optimizer.options().get('lr'))}  {shown}  "
+    shown = "diverged" if result.history.failed else f"{metric} {fmt(values[-1]) if values else '-'}"
+    say(verbose, f"{label} tune lr={fmt(config.optimizer.options().get('lr'))}  {shown}  "
                   f"({time.perf_counter() - started:.1f}s)")
     return result
 
@@ -116,7 +116,7 @@ def run_seed(problem: Problem, protocol: Protocol, optimizer: str, seed: int, lr
     history, summary = result.history, result.summary
     record: dict[str, Any] = {
         "problem": problem.name, "optimizer": optimizer, "seed": seed,
-        "lr": config.optimizer.options().get("lr", _default_lr(optimizer)),
+        "lr": config.optimizer.options().get("lr", default_lr(optimizer)),
         "status": "diverged" if history.failed else "ok", "stop_reason": history.stop_reason,
         "epochs": summary.get("epochs_completed"), "steps": summary.get("global_step"),
         "fit_seconds": (summary.get("timings") or {}).get("fit_seconds"), "test_final": None, "test_best": None,
@@ -126,13 +126,13 @@ def run_seed(problem: Problem, protocol: Protocol, optimizer: str, seed: int, lr
         record["test_best"] = inference.evaluate_run(folder, split="test", checkpoint="best")
     done.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     test_key = problem.metric.removeprefix("val_")
-    shown = "diverged" if history.failed else f"test {test_key} {_fmt(record['test_final'].get(test_key))}"
-    _say(verbose, f"{problem.name}/{optimizer} seed {seed} lr={_fmt(record['lr'])}  {shown}  "
+    shown = "diverged" if history.failed else f"test {test_key} {fmt(record['test_final'].get(test_key))}"
+    say(verbose, f"{problem.name}/{optimizer} seed {seed} lr={fmt(record['lr'])}  {shown}  "
                   f"({time.perf_counter() - started:.1f}s)")
     return record
 
 
-def _default_lr(optimizer: str) -> float | None:
+def default_lr(optimizer: str) -> float | None:
     import inspect
 
     from deepzen import optim
@@ -148,10 +148,14 @@ def run_task(problem: Problem, protocol: Protocol, optimizer: str, root: Path, v
         import torch
 
         torch.set_num_threads(threads)
+    if problem.noisy is not None:
+        from deepzen.compare.noisy_runner import run_noisy_task
+
+        return run_noisy_task(problem, protocol, optimizer, root, verbose)
     folder = task_dir(root, problem.name, optimizer)
     choice = search_lr(problem, protocol, optimizer, folder, verbose)
     if choice["status"] == "no_converging_lr":
-        _say(verbose, f"{problem.name}/{optimizer}: no lr of the {protocol.budget} tried converged; no seed runs")
+        say(verbose, f"{problem.name}/{optimizer}: no lr of the {protocol.budget} tried converged; no seed runs")
         return optimizer
     for seed in protocol.seeds:
         run_seed(problem, protocol, optimizer, seed, choice["lr"], seed_dir(root, problem.name, optimizer, seed),
@@ -169,7 +173,7 @@ def run_all(problems: list[Problem], protocol: Protocol, root: Path, verbose: bo
     def progress(done: int) -> None:
         spent = time.perf_counter() - started
         eta = spent / done * (len(jobs) - done) if done else math.nan
-        _say(verbose, f"[{done}/{len(jobs)} optimizer x problem tasks done, {spent:.0f}s"
+        say(verbose, f"[{done}/{len(jobs)} optimizer x problem tasks done, {spent:.0f}s"
                       + (f", about {eta:.0f}s left]" if done < len(jobs) else "]"))
 
     if protocol.workers == 1:
