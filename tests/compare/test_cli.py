@@ -13,21 +13,10 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from deepzen.cli import main
-
+from tests.cli.conftest import call
 from tests.compare.toy import iris_raw
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def call(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def write_config(tmp_path: Path, **changes: object) -> Path:

@@ -27,6 +27,18 @@ def colours(optimizers: tuple[str, ...]) -> dict[str, Any]:
     return {name: cmap(i % cmap.N) for i, name in enumerate(optimizers)}
 
 
+def panels(count: int, width: float, height: float, columns: int = 3) -> tuple[Any, list[Any]]:
+    """A figure with ``count`` axes, at most ``columns`` per row (unused ones hidden)."""
+    plt = _pyplot()
+    cols = min(columns, count)
+    rows = -(-count // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]
+
+
 def _band(ax: Any, curves: list[list[float]], colour: Any, label: str) -> None:
     """Mean over seeds as a line, min..max over seeds as a band; x is the epoch (1-based)."""
     curves = [c for c in curves if c]
@@ -51,7 +63,8 @@ def plot_curves(path: Path, problems: list[Problem], protocol: Protocol, rows: l
             ok = [r for r in rows if r.problem == problem.name and r.optimizer == optimizer and r.status == "ok"]
             _band(ax_loss, [r.train_loss for r in ok], colour[optimizer], optimizer)
             _band(ax_val, [r.val_curve for r in ok], colour[optimizer], optimizer)
-        ax_loss.set(title=f"{problem.name}: training loss", xlabel="epoch", yscale="log")
+        positive = all(v > 0 for r in rows if r.problem == problem.name for v in r.train_loss if math.isfinite(v))
+        ax_loss.set(title=f"{problem.name}: training loss", xlabel="epoch", yscale="log" if positive else "linear")
         ax_val.set(title=f"{problem.name}: {problem.metric}", xlabel="epoch")
         if ax_val.get_legend_handles_labels()[0]:
             ax_val.legend(fontsize=7, loc="best")
@@ -60,10 +73,9 @@ def plot_curves(path: Path, problems: list[Problem], protocol: Protocol, rows: l
 
 def plot_sensitivity(path: Path, problems: list[Problem], protocol: Protocol, root: Path) -> Path:
     """Per problem: final validation value of each tuning trial against its lr (x: diverged)."""
-    plt = _pyplot()
     colour = colours(protocol.optimizers)
-    fig, axes = plt.subplots(1, len(problems), figsize=(5 * len(problems), 3.6), squeeze=False)
-    for ax, problem in zip(axes[0], problems):
+    fig, axes = panels(len(problems), 5.0, 3.6)
+    for ax, problem in zip(axes, problems):
         for optimizer in protocol.optimizers:
             trials = [t for t in read_choice(root, problem.name, optimizer).get("trials", []) if t.get("lr")]
             trials.sort(key=lambda t: t["lr"])
@@ -76,6 +88,8 @@ def plot_sensitivity(path: Path, problems: list[Problem], protocol: Protocol, ro
                            transform=ax.get_xaxis_transform())
         ax.set(xscale="log", xlabel="learning rate", ylabel=f"final {problem.metric}",
                title=f"{problem.name}: lr sensitivity (x: diverged)")
+        ax.title.set_fontsize(9)
+        ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7, loc="best")
     return _save(fig, path)
@@ -83,10 +97,9 @@ def plot_sensitivity(path: Path, problems: list[Problem], protocol: Protocol, ro
 
 def plot_time_to_target(path: Path, problems: list[Problem], protocol: Protocol, summary: list[dict]) -> Path:
     """Per problem: optimizer steps to reach the target (missing bar: never reached)."""
-    plt = _pyplot()
     colour = colours(protocol.optimizers)
-    fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.4), squeeze=False)
-    for ax, problem in zip(axes[0], problems):
+    fig, axes = panels(len(problems), 4.2, 3.4)
+    for ax, problem in zip(axes, problems):
         entries = [e for e in summary if e["problem"] == problem.name]
         names = [e["optimizer"] for e in entries]
         steps = [e["steps_to_target"] if math.isfinite(e["steps_to_target"]) else 0 for e in entries]

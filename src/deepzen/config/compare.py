@@ -20,6 +20,7 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from deepzen._suggest import did_you_mean
+from deepzen.config.errors import folder_name
 
 #: Ranges a comparison accepts (wider ones are almost surely typos and would run for hours).
 MAX_BUDGET = 200
@@ -102,9 +103,7 @@ class CompareConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
-            raise ValueError("a comparison name must be a non-empty folder name without '/'")
-        return value
+        return folder_name(value, "comparison")
 
     @model_validator(mode="after")
     def _lr_range_ordered(self) -> CompareConfig:
