@@ -19,7 +19,7 @@ def _contour(ax: Any, function: Any) -> None:
     zs = function.f(torch.from_numpy(xs), torch.from_numpy(ys)).numpy()
     levels = np.logspace(np.log10(max(zs.min(), 1e-3)), np.log10(zs.max()), 25)
     ax.contour(xs, ys, zs, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
-    ax.plot(*function.minimum, marker="*", color="black", markersize=11, linestyle="none")
+    ax.plot(*zip(*function.minima), marker="*", color="black", markersize=11, linestyle="none")
     ax.plot(*function.start, marker="o", color="black", markersize=5, linestyle="none")
     ax.set(xlim=(x0, x1), ylim=(y0, y1))
 
@@ -37,7 +37,7 @@ def plot_function(path: Path, name: str, function: Any, paths: dict[str, list[tu
     _contour(ax, function)
     for optimizer, points in paths.items():
         _path(ax, points, colour[optimizer], optimizer)
-    ax.set(title=f"{name}: each optimizer with its tuned lr (star: minimum, dot: start)", xlabel="x", ylabel="y")
+    ax.set(title=f"{name}: each optimizer with its tuned lr (stars: minima, dot: start)", xlabel="x", ylabel="y")
     ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
 

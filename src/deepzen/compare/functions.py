@@ -28,26 +28,27 @@ from deepzen.config.compare import check_budget, check_optimizers
 
 @dataclass(frozen=True)
 class TestFunction:
-    """A 2-D test function: ``f(x, y)``, the start point, a minimum and the plotted box."""
+    """A 2-D test function: ``f(x, y)``, the start point, its global minima and the plotted box."""
 
     f: Callable[[Tensor, Tensor], Tensor]
     start: tuple[float, float]
-    minimum: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
     box: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
 
 
 FUNCTIONS: dict[str, TestFunction] = {
     # (1 − x)² + 100 (y − x²)²; the curved valley (Rosenbrock 1960)
-    "rosenbrock": TestFunction(lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2, (-1.5, 2.0), (1.0, 1.0),
+    "rosenbrock": TestFunction(lambda x, y: (1 - x) ** 2 + 100 * (y - x ** 2) ** 2, (-1.5, 2.0), ((1.0, 1.0),),
                                (-2.0, 2.0, -1.0, 3.0)),
     # (x² + y − 11)² + (x + y² − 7)²; four minima (Himmelblau 1972)
     "himmelblau": TestFunction(lambda x, y: (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2, (0.0, -4.0),
-                               (3.0, 2.0), (-5.0, 5.0, -5.0, 5.0)),
+                               ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+                               (-5.0, 5.0, -5.0, 5.0)),
     # (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²; flat plateau, steep walls (Beale 1958)
     "beale": TestFunction(lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
-                          + (2.625 - x + x * y ** 3) ** 2, (1.0, 1.5), (3.0, 0.5), (-1.0, 4.0, -1.5, 2.0)),
+                          + (2.625 - x + x * y ** 3) ** 2, (1.0, 1.5), ((3.0, 0.5),), (-1.0, 4.0, -1.5, 2.0)),
     # (x + 2y − 7)² + (2x + y − 5)²; a plain ill-conditioned bowl
-    "booth": TestFunction(lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2, (-8.0, 8.0), (1.0, 3.0),
+    "booth": TestFunction(lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2, (-8.0, 8.0), ((1.0, 3.0),),
                           (-10.0, 10.0, -10.0, 10.0)),
 }
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")

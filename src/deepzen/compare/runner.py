@@ -59,7 +59,7 @@ def _trial_body(label: str, metric: str, verbose: bool, config: Any, run_dir: Pa
     started = time.perf_counter()
     result = experiment.run(config, run_dir=run_dir, callbacks=callbacks, evaluate_test=False)
     values = result.history.get(metric, [])
-    shown = "diverged" if result.history.failed else f"{metric} {fmt(values[-1]) if values else '-'}"
+    shown = "diverged" if result.history.failed else f"final {metric} {fmt(values[-1]) if values else '-'}"
     say(verbose, f"{label} tune lr={fmt(config.optimizer.options().get('lr'))}  {shown}  "
                   f"({time.perf_counter() - started:.1f}s)")
     return result
