@@ -22,9 +22,11 @@ SHELL_OPERATORS = ("|", "||", "&", "&&", ";", ">", ">>", "<")
 #: Appended to a command so it costs seconds, not minutes (the line's own values come first, these win).
 SHORTER = {"train": ["--set", "training.epochs=1", "--set", "output.progress=none"],
            "lr-find": ["--steps", "20"],
-           "tune": ["--n-trials", "2", "--set", "training.epochs=1"]}
-#: Lines parsed but not run: worker processes each load torch (tens of seconds on 2 cores).
-PARSE_ONLY = ("--workers",)
+           "tune": ["--n-trials", "2", "--set", "training.epochs=1"],
+           "compare": ["--budget", "2", "--seeds", "1", "--set", "training.epochs=1"]}
+#: Lines parsed but not run: worker processes each load torch (tens of seconds on 2 cores); a whole
+#: suite or all optimizers are minutes even when shortened (tests/compare runs a short suite).
+PARSE_ONLY = ("--workers", "--suite", "all")
 
 
 def command_lines() -> list[list[str]]:

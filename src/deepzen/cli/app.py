@@ -265,3 +265,4 @@ def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 from deepzen.cli import tune_cmd as _tune_cmd  # noqa: E402,F401  (registers `deepzen tune`)
 from deepzen.cli import export_cmd as _export_cmd  # noqa: E402,F401  (registers `deepzen export`)
+from deepzen.cli import compare_cmd as _compare_cmd  # noqa: E402,F401  (registers `deepzen compare`)

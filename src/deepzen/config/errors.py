@@ -31,6 +31,14 @@ class ConfigError(ValueError):
         return f"invalid config{where} ({len(self.problems)} problems):\n{lines}"
 
 
+def folder_name(value: str | None, what: str) -> str | None:
+    """``value`` unchanged when it can name one folder (non-empty, no '/', not '.' or '..'); else a
+    ``ValueError`` naming ``what`` (a run, a study, a comparison)."""
+    if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
+        raise ValueError(f"a {what} name must be a non-empty folder name without '/'")
+    return value
+
+
 def show(value: Any) -> str:
     """A value as it would be written in TOML (short)."""
     if isinstance(value, bool):

@@ -13,6 +13,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from deepzen.config.compare import CompareConfig
+from deepzen.config.errors import folder_name
 from deepzen.config.tune import TuneConfig
 
 Precision = Literal["32", "bf16", "fp16"]
@@ -168,9 +170,7 @@ class OutputConfig(Section):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
-            raise ValueError("a run name must be a non-empty folder name without '/'")
-        return value
+        return folder_name(value, "run")
 
 
 class ExperimentConfig(Section):
@@ -185,6 +185,7 @@ class ExperimentConfig(Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     tune: Optional[TuneConfig] = Field(None, description="hyperparameter study (deepzen tune)")
+    compare: Optional[CompareConfig] = Field(None, description="optimizer comparison (deepzen compare)")
 
     def run_name(self) -> str:
         """``output.name`` or ``<model kind>-<dataset>``."""

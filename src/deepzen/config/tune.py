@@ -29,7 +29,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from deepzen._suggest import did_you_mean
-from deepzen.config.errors import show
+from deepzen.config.errors import folder_name, show
 
 DISTRIBUTIONS = ("uniform", "log_uniform", "int", "int_log", "choice")
 SPEC_KEYS = (*DISTRIBUTIONS, "step", "when")
@@ -84,9 +84,7 @@ class TuneConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and (not value or "/" in value or "\\" in value or value in (".", "..")):
-            raise ValueError("a study name must be a non-empty folder name without '/'")
-        return value
+        return folder_name(value, "study")
 
     @field_validator("space", mode="before")
     @classmethod

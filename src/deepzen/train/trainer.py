@@ -159,6 +159,7 @@ class Trainer:
         self._pending_losses: list[Tensor] = []
         self._pending_counts: list[int] = []
         self._sample_count = 0
+        self._step_loss: Tensor | None = None  # the last batch's loss, for optimizers that need a closure
 
     # ------------------------------------------------------------------ steps (override these)
     def compute_loss(self, pred: Any, target: Any) -> Tensor:
@@ -190,12 +191,23 @@ class Trainer:
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
+        elif getattr(self.optimizer, "needs_loss", False):
+            self._closure_step()
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.global_step += 1
         for cb in self._hooks["on_optimizer_step"]:
             cb.on_optimizer_step(self)
+
+    def _closure_step(self) -> None:
+        """``step(closure)`` for an optimizer that needs the loss every step (Eve). The closure returns
+        the batch's data loss already computed at the current weights (no second forward pass); a
+        non-finite loss skips the step and the NaN guard stops the run at the end of the batch."""
+        loss = self._step_loss
+        if loss is None or not math.isfinite(float(loss)):
+            return
+        self.optimizer.step(lambda: loss)
 
     @torch.no_grad()
     def eval_step(self, x: Any, y: Any) -> tuple[Tensor, Any]:
@@ -448,6 +460,7 @@ class Trainer:
                 cb.on_batch_begin(self, b)
             x, y = to_device(x, device), to_device(y, device)
             loss, pred = self.train_step(x, y)
+            self._step_loss = loss
             n = _batch_len(x, y)
             pending_losses.append(loss)  # folded into the sum every FOLD_EVERY batches: no kernel here
             pending_counts.append(n)
