@@ -262,12 +262,13 @@ class Optimizer(torch.optim.Optimizer):
             if type(self)._fused_update is not Optimizer._fused_update and not _all_contiguous_lists(part):
                 # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
                 # parameter with the i-th of its gradient and buffers: other layouts take the loop.
-                walkable = [_one_dense_layout(part, i) for i in range(len(part))]
-                if not all(walkable):
-                    self._update_by_size(group, part.select(i for i, ok in enumerate(walkable) if not ok), loss)
-                    if not any(walkable):
+                walkable = [i for i in range(len(part)) if _one_dense_layout(part, i)]
+                if len(walkable) < len(part):
+                    kept = set(walkable)
+                    self._update_by_size(group, part.select(i for i in range(len(part)) if i not in kept), loss)
+                    if not walkable:
                         continue
-                    part = part.select(i for i, ok in enumerate(walkable) if ok)
+                    part = part.select(walkable)
             self._fused_update(group, part)
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
