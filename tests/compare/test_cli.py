@@ -82,7 +82,10 @@ def test_kill_9_then_the_same_command_continues_without_redoing_finished_runs(tm
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait()
-    finished = {p: p.read_bytes() for p in root.glob("*/seed-*/*") if p.name in ("metrics.csv", "compare.json")}
+    # the runs that finished before the kill (a run the kill cut short resumes and rightly grows its metrics.csv)
+    finished = {p: p.read_bytes() for folder in root.glob("*/seed-*") if (folder / "compare.json").is_file()
+                for p in (folder / "metrics.csv", folder / "compare.json")}
+    assert first in finished
     done = subprocess.run(compare_command(config), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "sgd seed 0" not in done.stdout  # not run again
