@@ -186,8 +186,6 @@ def tensors_of(dataset: Any) -> Any:
 def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
                  callbacks: Sequence[Callback] = (), progress_stream: Any = None) -> Trainer:
     """Seeded model, optimizer, loss and callbacks in a :class:`Trainer` (nothing trained yet)."""
-    if config.training.threads is not None:
-        torch.set_num_threads(config.training.threads)
     seed_everything(config.seed)  # the same initial weights on every run of this config
     model = build_model(config, info)
     t = config.training
@@ -200,7 +198,7 @@ def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
         device=t.device, precision=t.precision,
         compile=t.compile, seed=config.seed, deterministic=t.deterministic, run_dir=run_dir,
         checkpoint_every=t.checkpoint_every, progress=config.output.progress, progress_stream=progress_stream,
-        nan_guard=t.nan_guard, num_workers=t.num_workers,
+        nan_guard=t.nan_guard, num_workers=t.num_workers, threads=t.threads,
     )
 
 

@@ -36,10 +36,10 @@ def train_batches(trainer: Steps, batches: Iterable[tuple[Any, Any]], start: int
     for b, (x, y) in enumerate(batches, start):
         for cb in hooks.batch_begin:
             cb.on_batch_begin(trainer, b)
+        stepped = (b + 1) % k == 0 or (total is not None and b + 1 == total)  # known before the backward
         x, y = to_device(x, device), to_device(y, device)
         loss, pred = trainer.train_step(x, y)
         trainer.step_loss = loss
-        stepped = (b + 1) % k == 0 or (total is not None and b + 1 == total)
         if stepped:
             trainer.optimizer_step()
         yield b, (x, y), loss, pred, stepped

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 from torch import Tensor, nn
 
+from deepzen.structures import to_device
 from deepzen.train import evaluation
 from deepzen.train.batches import BatchSource
 from deepzen.train.callbacks.base import Callback, Hooks
@@ -35,6 +36,7 @@ from deepzen.train.progress import make_progress
 from deepzen.train.run_dir import RunDir
 from deepzen.train.seeding import epoch_generator, seed_everything, set_deterministic
 from deepzen.train.steps import Steps, resolve_loss
+from deepzen.train.threads import check_threads, set_threads
 
 __all__ = ["History", "Trainer", "resolve_loss"]
 
@@ -67,6 +69,9 @@ class Trainer(Steps):
         run_dir: folder for metrics.csv, checkpoints, curves.png, summary.json (``None``: nothing written).
         checkpoint_every: also write ``last.pt`` every this many optimizer steps (besides each epoch end).
         progress: ``"auto"`` (bar on a TTY, else one line per epoch), ``"bar"``, ``"line"``, ``"none"``.
+        threads: CPU threads for torch (process-wide, set at ``fit``): ``"auto"`` one per 100 MFLOP of
+            forward work per batch, up to the cores (:mod:`deepzen.train.threads`); an int; ``None``:
+            leave torch's setting alone.
     """
 
     def __init__(
@@ -94,6 +99,7 @@ class Trainer(Steps):
         nan_guard: bool = True,
         num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        threads: int | str | None = "auto",
     ) -> None:
         if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
             raise ValueError(f"checkpoint_every must be an int >= 1 or None, got {checkpoint_every!r}")
@@ -111,6 +117,7 @@ class Trainer(Steps):
         self.run_dir = run_dir if isinstance(run_dir, RunDir) or run_dir is None else RunDir(run_dir)
         self.progress = make_progress(progress, progress_stream)
         self.num_workers, self.collate_fn = num_workers, collate_fn
+        self.threads: int | str | None = check_threads(threads)  # an int once fit has applied the rule
         self.scaler = self.precision.make_scaler()
         self._forward: Callable[[Any], Any] = self.model
         if compile:
@@ -190,6 +197,11 @@ class Trainer(Steps):
         if batches_per_epoch == 0:
             raise ValueError(f"no batches: {len(source)} samples, batch_size {batch_size}, drop_last={drop_last}")
         self.epochs, self.batches_per_epoch = epochs, batches_per_epoch
+        if self.threads == "auto":
+            first_x = to_device(next(iter(source.batches(None, batch_size)))[0], self.device)
+            self.threads = set_threads("auto", self.model, first_x, batch_size)
+        elif isinstance(self.threads, int):
+            torch.set_num_threads(self.threads)
         self.steps_per_epoch = math.ceil(batches_per_epoch / self.accumulate_steps)
         for cb in self.callbacks:
             cb.setup(self)
