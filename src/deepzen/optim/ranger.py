@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack
-from deepzen.optim.lookahead import check_lookahead_group, lookahead_due_, lookahead_flat_
-from deepzen.optim.radam import check_radam_group, radam_fused_step, radam_init_state, radam_update
+from deepzen.optim._base import Optimizer
+from deepzen.optim.lookahead import check_lookahead_group, with_lookahead
+from deepzen.optim.radam import RADAM, check_radam_group
+
+
+def centralize_if_asked(group: Mapping[str, Any], params: list[Tensor], grads: list[Tensor]) -> list[Tensor]:
+    """Ranger's ``before`` step: the gradients centralized where the group has ``use_gc``."""
+    return centralized(grads, params) if group["use_gc"] else grads
 
 
 def centralized(grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
@@ -29,6 +34,9 @@ def centralized(grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
             g = g - g.mean(dim=tuple(range(1, ndim)), keepdim=True)       # (out, *rest) − (out, 1, ...)
         out.append(g)
     return out
+
+
+RANGER = with_lookahead(RADAM).with_hooks(before=centralize_if_asked)
 
 
 class Ranger(Optimizer):
@@ -76,6 +84,8 @@ class Ranger(Optimizer):
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """
 
+    rule = RANGER
+
     def __init__(
         self,
         params: Any,
@@ -101,19 +111,3 @@ class Ranger(Optimizer):
         check_radam_group(group)
         check_lookahead_group(group)
         C.check_flags(group, "use_gc", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {**radam_init_state(p), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}
-
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        if group["use_gc"]:             # whole tensors, before any chunking of big ones
-            batch.grads = centralized(batch.grads, batch.params)
-        super()._dispatch(group, batch, loss)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        radam_update(group, batch)                                       # the RAdam step
-        lookahead_due_(group, batch, batch["slow_param"])                # the Lookahead step
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        radam_fused_step(group, pack, grad, t)
-        lookahead_flat_(group, pack, t)
