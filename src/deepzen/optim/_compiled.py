@@ -212,7 +212,7 @@ def fused_update(optimizer: torch.optim.Optimizer, batch: Any, step: StepFn) -> 
             states = [batch.states[i] for i in part]
             key = tuple(id(s) for s in states)
             pack = packs.get(key)
-            if pack is None or not pack.valid(params, states):
+            if pack is None or pack.keys != keys or not pack.valid(params, states):
                 for other in [k for k in packs if not set(k).isdisjoint(key)]:
                     del packs[other]
                 pack = packs[key] = FlatPack(params, states, keys, buffers)

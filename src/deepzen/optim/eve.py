@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import decay_scalars
