@@ -63,6 +63,8 @@ class Rule:
         before: optional step before the math (see ``Before``).
         after: optional step after the math (see ``After``).
         rows: ``math`` takes 2-D tensors, one row per parameter (per-layer norms), not 1-D slices.
+        per_layer: (with ``rows``) ``scalars(group, t, layer)`` is called per run of same-sized
+            parameters, ``layer`` one of them (LARS leaves 1-D layers unadapted).
     """
 
     buffers: tuple[str, ...]
@@ -72,6 +74,7 @@ class Rule:
     before: Before | None = None
     after: After | None = None
     rows: bool = False
+    per_layer: bool = False
 
     def init_state(self, p: Tensor, group: Group) -> dict[str, Tensor]:
         """The buffers of a new parameter ``p``: contiguous, shaped like ``p``, at their initial values."""
@@ -89,7 +92,7 @@ class Rule:
         ``extra`` buffers (by key, with initial values) that the hooks keep."""
         added = dict(extra or {})
         return Rule(self.buffers, self.math, self.scalars, lambda group: {**self.initial_values(group), **added},
-                    _chain_before(self.before, before), _chain_after(self.after, after), self.rows)
+                    _chain_before(self.before, before), _chain_after(self.after, after), self.rows, self.per_layer)
 
 
 def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: Any, compiled: bool) -> None:
@@ -99,13 +102,18 @@ def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: 
         batch.grads = rule.before(group, batch.params, batch.grads)
 
     def step(pack: FlatPack, grad: Tensor, t: float) -> None:
-        s = tuple(rule.scalars(group, t))
         bufs = [pack.state.get(k) for k in rule.buffers]
-        if compiled:
-            _compiled_math(rule, pack, grad, bufs, scalars(s, pack.p))
-        elif rule.rows:
-            for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
-                rule.math(*rows, s)
+        s = None if rule.per_layer else tuple(rule.scalars(group, t))
+        if rule.rows:
+            rows = zip(pack.runs, pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs))
+            for (_, _, _, first), *tensors in rows:
+                layer_s = s if s is not None else tuple(rule.scalars(group, t, pack.params[first]))  # type: ignore[call-arg]
+                if compiled:
+                    run_kernel(rule.math, *tensors, scalars(layer_s, pack.p))
+                else:
+                    rule.math(*tensors, layer_s)
+        elif compiled:
+            run_kernel(rule.math, pack.p, grad, *bufs, scalars(s, pack.p))
         else:
             for start, stop in T.chunk_bounds(pack.p.numel()):
                 rule.math(pack.p[start:stop], grad[start:stop],
@@ -114,14 +122,6 @@ def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: 
             rule.after(group, pack, t)
 
     fused_update(optimizer, batch, step)
-
-
-def _compiled_math(rule: Rule, pack: FlatPack, grad: Tensor, bufs: list[Tensor | None], s: Tensor) -> None:
-    if not rule.rows:
-        run_kernel(rule.math, pack.p, grad, *bufs, s)
-        return
-    for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
-        run_kernel(rule.math, *rows, s)
 
 
 def _rows_or_none(pack: FlatPack, bufs: list[Tensor | None]) -> list[list[Tensor | None]]:
