@@ -246,7 +246,12 @@ class Optimizer(torch.optim.Optimizer):
     def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """The update of parameters whose gradients are sparse, one at a time through ``_update`` (its
         single-tensor operations take a sparse gradient); with weight decay, which touches every
-        element, the gradient is made dense first."""
+        element, the gradient is made dense first. An algorithm written as a rule runs it on the dense
+        gradients (the same result: the rule reads every element anyway)."""
+        if self.rule is not None:
+            batch.grads = [g.to_dense() for g in batch.grads]
+            run_rule(self, self.rule, group, batch, compiled=False)
+            return
         for i in range(len(batch)):
             single = batch.select([i])
             if group.get("weight_decay"):
