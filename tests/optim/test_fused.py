@@ -158,7 +158,7 @@ def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) 
     p.grad = torch.ones(3)
     with pytest.raises(RuntimeError, match="fused=False") as err:
         opt.step()
-    assert "yogi_kernel" in str(err.value) and "no C++ compiler found" in str(err.value)
+    assert "yogi_math" in str(err.value) and "no C++ compiler found" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- many layer shapes

@@ -79,7 +79,6 @@ class LAMB(Optimizer):
 
     rule = LAMB_RULE
 
-    elementwise = False
 
     def __init__(
         self,

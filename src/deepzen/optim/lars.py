@@ -87,7 +87,6 @@ class LARS(Optimizer):
 
     rule = LARS_RULE
 
-    elementwise = False
 
     def __init__(
         self,
