@@ -1,7 +1,8 @@
 """Lookahead: slow weights that follow any optimizer's fast weights; and LADOPT, Lookahead around ADOPT.
 
-The averaging step itself, :func:`lookahead_average_`, is shared by :class:`Lookahead`,
-:class:`LADOPT` and :class:`deepzen.optim.ranger.Ranger`.
+The averaging step itself, :func:`lookahead_average_`, is written once: :class:`Lookahead` (around any
+torch optimizer) calls it on its parameter lists, and :func:`with_lookahead` makes it the ``after`` step
+of a rule (:class:`LADOPT`, :class:`deepzen.optim.ranger.Ranger`).
 """
 
 from __future__ import annotations

@@ -55,9 +55,9 @@ class Ranger(Optimizer):
         else:                θ ← θ − η·m/(1 − β1ᵗ)          (never a negative or NaN r_t)
         every k steps:       φ ← φ + α(θ − φ);  θ ← φ        (φ₀ = θ before the first step)
 
-    The RAdam step is :func:`deepzen.optim.radam.radam_update` (see :class:`~deepzen.optim.radam.RAdam`
-    for its conventions: ε added to √v, threshold >= 4 enforced); the Lookahead step is
-    :func:`deepzen.optim.lookahead.lookahead_average_`.
+    The rule is RAdam's (:data:`deepzen.optim.radam.RADAM`; see :class:`~deepzen.optim.radam.RAdam`
+    for its conventions: ε added to √v, threshold >= 4 enforced) inside
+    :func:`deepzen.optim.lookahead.with_lookahead`, with centralization as its ``before`` step.
 
     Defaults (Ranger's): η = 1e-3, (β1, β2) = (0.95, 0.999), ε = 1e-5, α = 0.5, k = 6, threshold 5,
     λ = 0, no gradient centralization (Ranger 2019; its 2020 version turns ``use_gc`` on).
