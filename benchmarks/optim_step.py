@@ -122,7 +122,7 @@ def implementations(name: str, algo: Algorithm) -> dict[str, Make]:
     except (ImportError, AttributeError, ValueError):
         return impls
     impls["deepzen"] = lambda ps: dzo.create(name, ps, **algo.deepzen)
-    if dzo.get_class(name)._fused_step is not dzo.Optimizer._fused_step:
+    if dzo.get_class(name)._fused_update is dzo.Optimizer._fused_update:     # fused=True: the compiled rule
         impls["deepzen fused"] = lambda ps: dzo.create(name, ps, **algo.deepzen, fused=True)
     if algo.torch is not None:
         cls, kw, fused = algo.torch
