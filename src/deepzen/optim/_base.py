@@ -124,6 +124,10 @@ class Optimizer(torch.optim.Optimizer):
         """The group's parameters that have a gradient, with their state and step counts (see ``_gather``)."""
         return gather(self, group)
 
+    def _check_sparse(self, p: Tensor) -> None:
+        """Refuse a sparse gradient of ``p`` where this algorithm takes none (see ``_sparse``)."""
+        _sparse.check(self, p)
+
     def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """The update of parameters whose gradients are sparse: the rule on the gradients made dense
         (the same result; algorithms with a lazy sparse form, as Adagrad, override this)."""

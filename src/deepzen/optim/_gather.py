@@ -4,23 +4,23 @@ For each parameter with a gradient: its state is created on its first step (the 
 parameter on the meta device is refused), completed when an option that adds a buffer was switched
 on mid-run (SGD's momentum, RMSProp's ``centered``: the new buffer starts at the rule's initial
 value), and its step count t is advanced. ``maximize`` negates a copy of the gradients; complex
-parameters become ``torch.view_as_real`` pairs. Sparse gradients are marked for ``_sparse``.
+parameters become ``torch.view_as_real`` pairs. Sparse gradients are checked and marked (see ``_sparse``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
-from deepzen.optim import _sparse
 
-if TYPE_CHECKING:
-    from deepzen.optim._base import Optimizer
+#: deepzen's ``Optimizer`` (``_base``, which imports this module): its ``state``, ``rule``,
+#: ``_init_state`` and ``_check_sparse`` are used here.
+Optimizer = torch.optim.Optimizer
 
 
 @dataclass
@@ -74,7 +74,7 @@ def gather(optimizer: Optimizer, group: dict[str, Any]) -> Batch | None:
         if grad is None:
             continue
         if grad.is_sparse:
-            _sparse.check(optimizer, p)
+            optimizer._check_sparse(p)
             sparse.append(len(params))
         state = all_state[p]
         value = p
@@ -92,7 +92,7 @@ def gather(optimizer: Optimizer, group: dict[str, Any]) -> Batch | None:
     step_tensors, steps = _count_steps(states)
     if group["maximize"]:
         grads = T.neg(grads)
-    rule = optimizer.rule
+    rule = getattr(optimizer, "rule", None)
     keys = list(rule.initial_values(group)) if rule is not None else []
     try:
         buffers = {k: [s[k] for s in states] for k in keys}

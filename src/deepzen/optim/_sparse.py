@@ -8,19 +8,17 @@ rest to the usual dispatch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import torch
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from deepzen.optim._base import Optimizer
-    from deepzen.optim._gather import Batch
+from deepzen.optim._gather import Batch
 
 
-def check(optimizer: Optimizer, p: Tensor) -> None:
-    """Refuse a sparse gradient of ``p`` where the algorithm takes none (or ``p`` is complex)."""
+def check(optimizer: torch.optim.Optimizer, p: Tensor) -> None:
+    """Refuse a sparse gradient of ``p`` where the algorithm takes none (its ``sparse_gradients``
+    is false) or ``p`` is complex."""
     name = type(optimizer).__name__
-    if not optimizer.sparse_gradients:
+    if not getattr(optimizer, "sparse_gradients", False):
         raise RuntimeError(
             f"{name} does not support sparse gradients (a parameter of shape {tuple(p.shape)} has one): "
             "use dense gradients (e.g. nn.Embedding(..., sparse=False)), or SGD or Adagrad, which take them")
