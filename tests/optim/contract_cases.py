@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
-import importlib.util
 import inspect
 import io
 import math
@@ -23,7 +21,6 @@ import pytest
 import torch
 
 import deepzen.optim as dzo
-from deepzen.optim._registry import REGISTRY
 
 #: The 22 names the spec asks for, written out here independently of the registry.
 EXPECTED_NAMES = (
@@ -144,20 +141,6 @@ def _lookahead_sgd(params: Any, lr: float = 0.05, k: int = 5, alpha: float = 0.5
 #: deepzen's generic Lookahead wrapped around torch.optim.SGD (not a registry name).
 LOOKAHEAD_SGD = Spec("lookahead(torch-sgd)", lr=0.05, build=_lookahead_sgd)
 WITH_LOOKAHEAD = [*ALL, LOOKAHEAD_SGD]
-
-
-def require(spec: Spec) -> None:
-    """Skip the calling test while the optimizer's module or class is not written yet."""
-    if spec.build is _lookahead_sgd:
-        module, cls = "lookahead", "Lookahead"
-    elif spec.build is not None:
-        return
-    else:
-        module, cls, _ = REGISTRY[spec.name]
-    if importlib.util.find_spec(f"deepzen.optim.{module}") is None:
-        pytest.skip(f"deepzen.optim.{module} does not exist yet ({spec.name} not implemented)")
-    if not hasattr(importlib.import_module(f"deepzen.optim.{module}"), cls):
-        pytest.skip(f"deepzen.optim.{module}.{cls} does not exist yet")
 
 
 def optimizer_class(spec: Spec) -> type:

@@ -119,6 +119,34 @@ def run_case(case: Case, *, seed: int = 0, dtype: torch.dtype = torch.float64,
                 )
 
 
+def run_against_implementation(case: Case, implementation: dict[str, Any], *, seed: int = 0,
+                               rtol: float = 1e-12, atol: float = 1e-14) -> None:
+    """Run ``case`` twice on identical float64 parameters and gradients (the late start and the gap
+    included): with ``implementation``'s hyperparameters and with the eager rule (``fused=False``);
+    raise AssertionError at the first step where the parameters differ."""
+    rng = random.Random(seed)
+    init = [[rng.uniform(-1.0, 1.0) for _ in range(math.prod(s))] for s in SHAPES]
+    runs = []
+    for extra in (implementation, {"fused": False}):
+        params = [torch.tensor(v, dtype=torch.float64).reshape(s).requires_grad_() for v, s in zip(init, SHAPES)]
+        groups: Any = params if case.group2 is None else [
+            {"params": params[:2]}, {"params": params[2:], **case.group2}]
+        runs.append((params, dzo.create(case.name, groups, **{**case.kwargs, **extra})))
+    for t in range(1, case.steps + 1):
+        active = [i for i in range(len(SHAPES))
+                  if not (i == 2 and t < LATE_START) and not (i == 1 and t == VECTOR_GAP)]
+        grads = {i: _grad(rng, math.prod(SHAPES[i]), case.grad_scale) for i in active}
+        loss = _loss(t)
+        for params, opt in runs:
+            for i, p in enumerate(params):
+                p.grad = torch.tensor(grads[i], dtype=torch.float64).reshape(p.shape) if i in active else None
+            opt.step((lambda: torch.tensor(loss, dtype=torch.float64)) if case.needs_loss else None)
+        (got, _), (want, _) = runs
+        for i, (x, y) in enumerate(zip(got, want)):
+            torch.testing.assert_close(x.detach(), y.detach(), rtol=rtol, atol=atol,
+                                       msg=lambda m: f"{case} {implementation}: step {t}, param {i}: {m}")
+
+
 def run_against_torch(ours: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
                       theirs: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
                       *, steps: int = 25, seed: int = 0, rtol: float = 1e-9, atol: float = 1e-12) -> None:

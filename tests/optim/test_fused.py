@@ -1,8 +1,9 @@
 """``fused=True`` for the algorithms torch has no kernel for: one kernel compiled by torch.compile.
 
-The compiled kernels are proved the same way as the multi-tensor code: every reference case of each
-algorithm is run again with ``fused=True`` against the independent float64 re-derivation of its paper
-(the contract table runs them too, in ``test_contract.py``). The rest checks what the flat packs add:
+The compiled kernels are proved the same way as the eager rule: ``test_table.py`` runs every reference
+config of each algorithm with ``fused=True`` against the independent float64 re-derivation of its paper
+and against the eager rule (the contract table runs them too, in ``test_contract.py``). This file checks
+what the flat packs add:
 parameters moved into the pack stay the same objects, a replaced parameter or state is picked up,
 autograd still sees the in-place change, big tensors run in place, and a new lr or step count never
 recompiles.
@@ -10,32 +11,12 @@ recompiles.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import torch
 
 import deepzen.optim as dzo
 import deepzen.optim._flat_pack as flat_pack
-from tests.optim import (test_adabound, test_adadelta, test_adamax, test_adopt, test_eve, test_lamb, test_lars,
-                         test_lookahead, test_nadam, test_qhadam, test_radam, test_ranger, test_rmsprop, test_yogi)
 from tests.optim.contract_cases import COMPILED_FUSED_NAMES, SPECS, grad_stream, set_grads, step
-from tests.optim.harness import Case, cases_params, run_case
-
-MODULES = (test_adabound, test_adadelta, test_adamax, test_adopt, test_eve, test_lamb, test_lars, test_lookahead,
-           test_nadam, test_qhadam, test_radam, test_ranger, test_rmsprop, test_yogi)
-FUSED_CASES = [dataclasses.replace(c, kwargs={**c.kwargs, "fused": True}, id=f"{c.id}-fused")
-               for m in MODULES for c in m.CASES if c.name in COMPILED_FUSED_NAMES]
-
-
-def test_every_compiled_algorithm_has_reference_cases() -> None:
-    assert {c.name for c in FUSED_CASES} == set(COMPILED_FUSED_NAMES)
-
-
-@cases_params(FUSED_CASES)
-def test_matches_reference(case: Case) -> None:
-    run_case(case, ref_factory=lambda **hp: case.ref(**{k: v for k, v in hp.items() if k != "fused"}))
-
 
 # ----------------------------------------------------------------------------- runs to compare
 def _model(seed: int = 0) -> torch.nn.Module:

@@ -19,6 +19,7 @@ from deepzen.optim.adam import ADAM, Adam, adam_math, adam_scalars
 from tests.optim import test_contract as contract
 from tests.optim.contract_cases import Spec
 from tests.optim.harness import LATE_START, VECTOR_GAP, Case, run_case
+from tests.optim.references import yogi as yogi_ref
 from tests.optim.references.adam import RefAdam
 
 
@@ -65,11 +66,15 @@ class GradMutatingAdam(Adam):
 
 
 class InitLrAdam(Adam):
-    """Adam that reads the learning rate captured in ``__init__`` (schedulers and new groups ignored)."""
+    """Adam that reads the learning rate captured in ``__init__`` (schedulers and new groups ignored),
+    whichever implementation runs the step."""
 
     def __init__(self, params: Any, lr: float = 1e-3, **kw: Any) -> None:
         super().__init__(params, lr, **kw)
-        self.rule = dataclasses.replace(ADAM, scalars=lambda group, t: adam_scalars({**group, "lr": lr}, t))
+        self._init_lr = lr
+
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        super()._dispatch({**group, "lr": self._init_lr}, batch, loss)
 
 
 class UncheckedAdam(Adam):
@@ -139,9 +144,6 @@ def test_harness_catches_late_bias_correction() -> None:
 
 
 def test_harness_catches_a_planted_reference_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    yogi_ref = pytest.importorskip("tests.optim.references.yogi")
-    if not hasattr(yogi_ref, "_sign") or not hasattr(yogi_ref, "RefYogi"):
-        pytest.skip("the Yogi reference changed shape; plant the sign flip elsewhere")
     case = Case("yogi", yogi_ref.RefYogi, {"lr": 0.02, "initial_accumulator_value": 1.0})  # v stays > 0
     run_case(case)                                            # the control passes
     sign = yogi_ref._sign
@@ -164,8 +166,13 @@ def test_harness_gap_catches_state_moving_without_a_gradient() -> None:
 
 
 # ----------------------------------------------------------------------------- part 2: contract
-def _spec(cls: type, **kwargs: Any) -> Spec:
-    return Spec(f"planted-{cls.__name__}", kwargs={"fused": False, **kwargs}, lr=0.05, build=cls)
+#: Adam's implementations (``table.IMPLEMENTATIONS``): the eager rule and torch's fused kernel.
+ADAM_IMPLEMENTATIONS = {"eager": {"fused": False}, "torch-fused": {"fused": True}}
+
+
+def _spec(cls: type, implementation: str = "eager", **kwargs: Any) -> Spec:
+    return Spec(f"planted-{cls.__name__}", kwargs={**ADAM_IMPLEMENTATIONS[implementation], **kwargs}, lr=0.05,
+                build=cls)
 
 
 PLANTS = [
@@ -181,18 +188,20 @@ PLANTS = [
 ]
 
 
+@pytest.mark.parametrize("implementation", list(ADAM_IMPLEMENTATIONS))
 @pytest.mark.parametrize(("plant", "check"), PLANTS, ids=[p.__name__ for p, _ in PLANTS])
-def test_contract_catches_planted_bug(plant: type, check: Any) -> None:
-    check(_spec(Adam))                                       # the control: plain Adam passes
+def test_contract_catches_planted_bug(plant: type, check: Any, implementation: str) -> None:
+    check(_spec(Adam, implementation))                       # the control: plain Adam passes
     with pytest.raises((AssertionError, pytest.fail.Exception)):
-        check(_spec(plant))
+        check(_spec(plant, implementation))
 
 
+@pytest.mark.parametrize("implementation", list(ADAM_IMPLEMENTATIONS))
 @pytest.mark.parametrize("kind", ["step", "onecycle"])
-def test_scheduler_check_catches_an_lr_captured_in_init(kind: str) -> None:
-    contract.test_lr_schedulers_drive_the_step(_spec(Adam), kind)
+def test_scheduler_check_catches_an_lr_captured_in_init(kind: str, implementation: str) -> None:
+    contract.test_lr_schedulers_drive_the_step(_spec(Adam, implementation), kind)
     with pytest.raises(AssertionError):
-        contract.test_lr_schedulers_drive_the_step(_spec(InitLrAdam), kind)
+        contract.test_lr_schedulers_drive_the_step(_spec(InitLrAdam, implementation), kind)
 
 
 def test_dispatch_check_catches_a_single_tensor_path_bug(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,10 @@ import pytest
 import torch
 
 from tests.optim.contract_cases import (
-    ALL, SPECS, Spec, closure_for, code_paths, each, grad_stream, lockstep, make_params, require, saved_state_dict,
+    ALL, SPECS, Spec, closure_for, code_paths, each, grad_stream, lockstep, make_params, saved_state_dict,
     set_grads, step,
 )
+from tests.optim.table import TORCH_TWINS
 
 
 def assert_close(got: torch.Tensor, want: torch.Tensor, what: str) -> None:
@@ -47,7 +48,6 @@ def _grad_like(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 @each(ALL)
 def test_any_memory_layout_follows_its_contiguous_copy(spec: Spec) -> None:
-    require(spec)
     for hp in code_paths(spec):
         laid_out = [torch.nn.Parameter(t) for t in _layouts(torch.Generator().manual_seed(20))]
         dense = [torch.nn.Parameter(p.detach().clone(memory_format=torch.contiguous_format)) for p in laid_out]
@@ -83,7 +83,6 @@ def _run(spec: Spec, steps: int = 6, sched: bool = False, compiled: bool = False
 
 @each(ALL)
 def test_tensor_lr_steps_as_the_same_float_lr(spec: Spec) -> None:
-    require(spec)
     for hp in code_paths(spec):
         for sched in (False, True):
             want = _run(spec, sched=sched, lr=spec.lr, **hp)
@@ -97,7 +96,6 @@ def test_tensor_lr_steps_as_the_same_float_lr(spec: Spec) -> None:
 
 @each(ALL)
 def test_tensor_lr_under_a_compiled_step(spec: Spec) -> None:
-    require(spec)
     got = _run(spec, compiled=True, lr=torch.tensor(spec.lr, dtype=torch.float64))
     for i, (p, q) in enumerate(zip(got, _run(spec, lr=spec.lr))):
         assert_close(p.detach(), q.detach(), f"compiled step, param {i}")
@@ -105,7 +103,6 @@ def test_tensor_lr_under_a_compiled_step(spec: Spec) -> None:
 
 @each(ALL)
 def test_tensor_lr_of_several_elements_is_refused_in_torchs_words(spec: Spec) -> None:
-    require(spec)
     with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
         spec.make(make_params(), lr=torch.tensor([spec.lr, spec.lr]))
 
@@ -135,7 +132,6 @@ def _resumed_matches(spec: Spec, first: Callable, then: Callable, edit: Callable
 
 @each(ALL)
 def test_older_state_dict_missing_options_and_with_number_steps_loads(spec: Spec) -> None:
-    require(spec)
     for hp in code_paths(spec):
         def older(saved: dict) -> None:
             for group in saved["param_groups"]:          # options a later version added: all but lr
@@ -150,18 +146,6 @@ def test_older_state_dict_missing_options_and_with_number_steps_loads(spec: Spec
 
 #: deepzen optimizers and the torch.optim one whose checkpoints they resume (same math, same state
 #: names): name -> (torch's class, its hyperparameters, ours).
-TORCH_TWINS = {
-    "sgd": (torch.optim.SGD, {"lr": 0.1}, {"lr": 0.1}),
-    "momentum": (torch.optim.SGD, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05}),
-    "nag": (torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}, {"lr": 0.05}),
-    "adagrad": (torch.optim.Adagrad, {"lr": 0.5}, {"lr": 0.5}),
-    "adam": (torch.optim.Adam, {"lr": 0.05}, {"lr": 0.05}),
-    "adamw": (torch.optim.AdamW, {"lr": 0.05}, {"lr": 0.05}),
-    "amsgrad": (torch.optim.Adam, {"lr": 0.05, "amsgrad": True}, {"lr": 0.05}),
-    "adamax": (torch.optim.Adamax, {"lr": 0.05}, {"lr": 0.05}),
-    "adadelta": (torch.optim.Adadelta, {"rho": 0.9}, {"rho": 0.9}),
-    "rmsprop": (torch.optim.RMSprop, {"lr": 0.01}, {"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "eps_inside_sqrt": False}),
-}
 
 
 @pytest.mark.parametrize("name", list(TORCH_TWINS))
@@ -193,7 +177,6 @@ def _embedding_run(spec: Spec, sparse: bool, hp: dict) -> torch.Tensor:
 
 @each(ALL)
 def test_sparse_gradients_are_taken_or_refused_clearly(spec: Spec) -> None:
-    require(spec)
     for hp in code_paths(spec):
         for extra in ({}, {"weight_decay": 0.1}, {"maximize": True}) if spec.name in SPARSE_NAMES else ({},):
             hp = {**hp, **extra}
@@ -208,7 +191,6 @@ def test_sparse_gradients_are_taken_or_refused_clearly(spec: Spec) -> None:
 
 @each(ALL)
 def test_meta_parameters_get_a_clear_message(spec: Spec) -> None:
-    require(spec)
     layer = torch.nn.Linear(3, 2, device="meta")
     opt = spec.make(layer.parameters(), lr=spec.lr)
     for p in layer.parameters():
@@ -220,7 +202,6 @@ def test_meta_parameters_get_a_clear_message(spec: Spec) -> None:
 
 @each(ALL)
 def test_mistakes_torch_names_get_torchs_words(spec: Spec) -> None:
-    require(spec)
     a, b = make_params(shapes=[(2,), (3,)])
     with pytest.raises(ValueError, match="some parameters appear in more than one parameter group"):
         spec.make([{"params": [a]}, {"params": [a, b]}], lr=spec.lr)
