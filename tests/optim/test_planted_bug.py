@@ -16,6 +16,7 @@ import torch
 from deepzen.optim._base import Batch
 from deepzen import _tensors as T
 from deepzen.optim.adam import ADAM, Adam, adam_math, adam_scalars
+from deepzen.optim.yogi import YOGI, Yogi, yogi_scalars
 from tests.optim import test_contract as contract
 from tests.optim.contract_cases import Spec
 from tests.optim.harness import LATE_START, VECTOR_GAP, Case, run_case
@@ -141,6 +142,19 @@ def test_harness_catches_late_bias_correction() -> None:
     case = Case("adam", RefAdam, {"fused": False}, make=LateBiasCorrectionAdam)
     with pytest.raises(AssertionError, match="step 1, param 0"):
         run_case(case)
+
+
+class LateBiasCorrectionYogi(Yogi):
+    """Yogi whose bias correction runs one step late, in its rule: eager and compiled alike."""
+
+    rule = dataclasses.replace(YOGI, scalars=lambda group, t: yogi_scalars(group, t + 1))
+
+
+@pytest.mark.parametrize("implementation", ["eager", "fused"])
+def test_harness_catches_a_rule_bug_in_every_implementation(implementation: str) -> None:
+    case = Case("yogi", yogi_ref.RefYogi, {"fused": implementation == "fused"}, make=LateBiasCorrectionYogi)
+    with pytest.raises(AssertionError, match="step 1, param 0"):
+        run_case(case, ref_factory=lambda **hp: yogi_ref.RefYogi(**{k: v for k, v in hp.items() if k != "fused"}))
 
 
 def test_harness_catches_a_planted_reference_bug(monkeypatch: pytest.MonkeyPatch) -> None:
