@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.nn.parallel import DistributedDataParallel
 
 from deepzen.train.callbacks import ModelCheckpoint
+from deepzen.train.checkpoint import callback_keys
 from deepzen.train.distributed.env import DistEnv
 from deepzen.train.distributed.sampler import ShardedSource
 from deepzen.train.loop_state import History
@@ -58,6 +59,13 @@ class DistributedTrainer(Trainer):
         loss = super().compute_loss(pred, target)
         source = self._train_source
         return loss * source.weight if source is not None and self.model.training else loss
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Rank 0's checkpoint; other ranks skip the state of rank 0's writer callbacks (ModelCheckpoint)."""
+        if not self.env.is_main:
+            mine = set(callback_keys(self.callbacks))
+            state = {**state, "callbacks": {k: v for k, v in state.get("callbacks", {}).items() if k in mine}}
+        super().load_state_dict(state)
 
     def save_checkpoint(self, path: Any) -> bool:
         """Rank 0 writes; the others' state is the same (replicated weights, one data order)."""
