@@ -124,15 +124,17 @@ def test_kill_9_mid_trial_then_another_folder_repeats_it(tmp_path: Path, pg_url:
 
 def test_second_deepzen_tune_joins_by_url_and_no_password_leaks(tmp_path: Path, pg_url: str,
                                                                 postgres) -> None:
-    """Host A (slow toy trials) runs; ``deepzen tune`` on host B (real training, its own folder, the URL
+    """Host A (toy trials) runs; ``deepzen tune`` on host B (real training, its own folder, the URL
     with its password in the config file, written ``postgresql://`` without a driver) joins the same
     study. Together: exactly n_trials, each in one folder. The password is in no output and no file."""
     n_trials, name = 6, "joined"
     url_b = pg_url.replace("postgresql+psycopg://", "postgresql://")
     config = tmp_path / "study.toml"
     config.write_text(to_toml(validate(toy_raw(n_trials=n_trials, storage=url_b))), encoding="utf-8")
+    # A's trials wait until B has started one: both hosts run trials however slowly B starts up
     host_a = subprocess.Popen([sys.executable, "-m", "tests.tune.toy", str(tmp_path / "a" / name), str(n_trials),
-                               pg_url, "1.0"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               pg_url, "0.5", str(tmp_path / "b" / name / "trials")], cwd=ROOT, env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: (tmp_path / "a" / name / "trials").is_dir(), "host A's first trial")
         host_b = subprocess.run([sys.executable, "-m", "deepzen", "tune", str(config), "--study-dir",

@@ -40,7 +40,9 @@ class DistributedTrainer(Trainer):
         super().__init__(model, optimizer, loss, **options)
         self.env = env
         self.ddp = DistributedDataParallel(self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
-        self._forward = self.ddp if self._forward is self.model else self._forward
+        if self._forward is not self.model:  # compiled: calls would bypass DDP, gradients would not be averaged
+            raise ValueError("compile with several processes is not supported yet: set training.compile = false")
+        self._forward = self.ddp
         self._train_source: ShardedSource | None = None
 
     def fit(self, train: Any, val: Any = None, *, epochs: int = 1, batch_size: int = 32, drop_last: bool = False,
