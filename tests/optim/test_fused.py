@@ -17,13 +17,14 @@ import torch
 
 import deepzen.optim as dzo
 import deepzen.optim._compiled as compiled
-from tests.optim import (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam,
-                         test_radam, test_ranger, test_yogi)
+from tests.optim import (test_adabound, test_adan, test_ademamix, test_adopt, test_eve, test_lamb, test_lars, test_lion,
+                         test_lookahead, test_madgrad, test_qhadam, test_radam, test_ranger, test_schedulefree,
+                         test_sophia, test_yogi)
 from tests.optim.contract_cases import COMPILED_FUSED_NAMES, SPECS, grad_stream, set_grads, step
 from tests.optim.harness import Case, cases_params, run_case
 
-MODULES = (test_adabound, test_adopt, test_eve, test_lamb, test_lars, test_lookahead, test_qhadam, test_radam,
-           test_ranger, test_yogi)
+MODULES = (test_adabound, test_adan, test_ademamix, test_adopt, test_eve, test_lamb, test_lars, test_lion,
+           test_lookahead, test_madgrad, test_qhadam, test_radam, test_ranger, test_schedulefree, test_sophia, test_yogi)
 FUSED_CASES = [dataclasses.replace(c, kwargs={**c.kwargs, "fused": True}, id=f"{c.id}-fused")
                for m in MODULES for c in m.CASES if c.name in COMPILED_FUSED_NAMES]
 
