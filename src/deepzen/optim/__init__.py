@@ -9,6 +9,7 @@ from __future__ import annotations
 from deepzen.optim._base import Batch, Optimizer, zeros_like
 from deepzen.optim._registry import REGISTRY, available, create, get_class
 from deepzen.optim.adabound import AdaBound, AMSBound
+from deepzen.optim.adafactor import Adafactor
 from deepzen.optim.adadelta import Adadelta
 from deepzen.optim.adagrad import Adagrad
 from deepzen.optim.adam import Adam, AdamW, AMSGrad
@@ -34,8 +35,8 @@ from deepzen.optim.sophia import Sophia
 from deepzen.optim.yogi import Yogi
 
 __all__ = [
-    "ADOPT", "AMSBound", "AMSGrad", "AdEMAMix", "AdaBound", "AdaMax", "Adadelta", "Adagrad", "Adam", "AdamW",
-    "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "NAG", "NAdam",
-    "Optimizer", "Prodigy", "QHAdam", "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "ScheduleFreeAdamW",
+    "ADOPT", "AMSBound", "AMSGrad", "AdEMAMix", "AdaBound", "AdaMax", "Adadelta", "Adafactor", "Adagrad", "Adam",
+    "AdamW", "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "NAG",
+    "NAdam", "Optimizer", "Prodigy", "QHAdam", "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "ScheduleFreeAdamW",
     "ScheduleFreeSGD", "Sophia", "Yogi", "available", "create", "get_class", "zeros_like",
 ]

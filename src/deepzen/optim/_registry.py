@@ -37,6 +37,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "adopt": ("adopt", "ADOPT", "Adam-like with the second moment taken before the current gradient (Taniguchi et al. 2024)"),
     "ladopt": ("lookahead", "LADOPT", "Lookahead around ADOPT (deepzen's reading of the name LADOPT)"),
     "lion": ("lion", "Lion", "sign of an interpolated momentum, decoupled decay (Chen et al. 2023)"),
+    "adafactor": ("adafactor", "Adafactor", "factored second moment, relative step size, update clipping (Shazeer & Stern 2018)"),
     "schedulefree_adamw": ("schedulefree", "ScheduleFreeAdamW", "AdamW without a schedule: interpolation and averaging (Defazio et al. 2024)"),
     "schedulefree_sgd": ("schedulefree", "ScheduleFreeSGD", "SGD without a schedule: interpolation and averaging (Defazio et al. 2024)"),
     "prodigy": ("prodigy", "Prodigy", "Adam with a learning rate estimated from the distance to the solution (Mishchenko & Defazio 2023)"),
