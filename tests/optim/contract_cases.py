@@ -31,7 +31,7 @@ EXPECTED_NAMES = (
     "adamax", "radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
     "adopt", "ladopt",
     # the modern generation (issue 11)
-    "lion", "adafactor", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad", "ademamix", "sophia",
+    "lion", "adafactor", "muon", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad", "ademamix", "sophia",
 )
 
 
@@ -106,7 +106,7 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec("ladopt", lr=0.2, rosen_lr=0.05),
     Spec("lion", lr=0.05, rosen_lr=2e-3, rosen_steps=3000),
     Spec("adafactor", lr=0.2, rosen_lr=0.2, rosen_steps=6000),     # ρ_t = min(η, 1/√t): slow at the end
-    Spec("muon", lr=0.05, rosen_lr=0.01),
+    Spec("muon", lr=0.1, rosen_lr=0.01),
     # weight decay (taken at y) makes the interpolation weight β reach z: with gradients set by hand
     # and no decay, β only moves y, and OneCycleLR's β cycle ends where it started
     Spec("schedulefree_adamw", kwargs={"weight_decay": 0.01}, lr=0.05, rosen_lr=0.01,

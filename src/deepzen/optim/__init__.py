@@ -23,6 +23,7 @@ from deepzen.optim.lars import LARS
 from deepzen.optim.lion import Lion
 from deepzen.optim.lookahead import LADOPT, Lookahead
 from deepzen.optim.madgrad import MADGRAD
+from deepzen.optim.muon import Muon
 from deepzen.optim.nadam import NAdam
 from deepzen.optim.prodigy import Prodigy
 from deepzen.optim.qhadam import QHAdam
@@ -36,7 +37,7 @@ from deepzen.optim.yogi import Yogi
 
 __all__ = [
     "ADOPT", "AMSBound", "AMSGrad", "AdEMAMix", "AdaBound", "AdaMax", "Adadelta", "Adafactor", "Adagrad", "Adam",
-    "AdamW", "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "NAG",
+    "AdamW", "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "Muon", "NAG",
     "NAdam", "Optimizer", "Prodigy", "QHAdam", "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "ScheduleFreeAdamW",
     "ScheduleFreeSGD", "Sophia", "Yogi", "available", "create", "get_class", "zeros_like",
 ]

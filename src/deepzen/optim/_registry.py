@@ -38,6 +38,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "ladopt": ("lookahead", "LADOPT", "Lookahead around ADOPT (deepzen's reading of the name LADOPT)"),
     "lion": ("lion", "Lion", "sign of an interpolated momentum, decoupled decay (Chen et al. 2023)"),
     "adafactor": ("adafactor", "Adafactor", "factored second moment, relative step size, update clipping (Shazeer & Stern 2018)"),
+    "muon": ("muon", "Muon", "orthogonalized momentum for 2-D weights, AdamW for the rest (Jordan et al. 2024; Liu et al. 2025)"),
     "schedulefree_adamw": ("schedulefree", "ScheduleFreeAdamW", "AdamW without a schedule: interpolation and averaging (Defazio et al. 2024)"),
     "schedulefree_sgd": ("schedulefree", "ScheduleFreeSGD", "SGD without a schedule: interpolation and averaging (Defazio et al. 2024)"),
     "prodigy": ("prodigy", "Prodigy", "Adam with a learning rate estimated from the distance to the solution (Mishchenko & Defazio 2023)"),
