@@ -31,7 +31,8 @@ EXPECTED_NAMES = (
     "adamax", "radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
     "adopt", "ladopt",
     # the modern generation (issue 11)
-    "lion", "adafactor", "muon", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad", "ademamix", "sophia",
+    "lion", "adafactor", "muon", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad",
+    "ademamix", "soap", "sophia",
 )
 
 
@@ -119,7 +120,7 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
     Spec("adan", lr=0.05, rosen_lr=0.01),
     Spec("madgrad", lr=0.05, rosen_lr=0.01),
     Spec("ademamix", lr=0.05, rosen_lr=0.01),
-    Spec("soap", lr=0.05, rosen_lr=0.01),
+    Spec("soap", lr=0.1, rosen_lr=0.02),
     Spec("sophia", lr=0.02, rosen_lr=3e-3),
 ]}
 

@@ -32,12 +32,13 @@ from deepzen.optim.ranger import Ranger
 from deepzen.optim.rmsprop import RMSProp
 from deepzen.optim.schedulefree import ScheduleFreeAdamW, ScheduleFreeSGD
 from deepzen.optim.sgd import NAG, SGD, Momentum
+from deepzen.optim.soap import SOAP
 from deepzen.optim.sophia import Sophia
 from deepzen.optim.yogi import Yogi
 
 __all__ = [
     "ADOPT", "AMSBound", "AMSGrad", "AdEMAMix", "AdaBound", "AdaMax", "Adadelta", "Adafactor", "Adagrad", "Adam",
-    "AdamW", "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "Muon", "NAG",
-    "NAdam", "Optimizer", "Prodigy", "QHAdam", "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "ScheduleFreeAdamW",
-    "ScheduleFreeSGD", "Sophia", "Yogi", "available", "create", "get_class", "zeros_like",
+    "AdamW", "Adan", "Batch", "Eve", "LADOPT", "LAMB", "LARS", "Lion", "Lookahead", "MADGRAD", "Momentum", "Muon",
+    "NAG", "NAdam", "Optimizer", "Prodigy", "QHAdam", "RAdam", "REGISTRY", "RMSProp", "Ranger", "SGD", "SOAP",
+    "ScheduleFreeAdamW", "ScheduleFreeSGD", "Sophia", "Yogi", "available", "create", "get_class", "zeros_like",
 ]

@@ -45,6 +45,7 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "adan": ("adan", "Adan", "adaptive Nesterov momentum with a gradient-difference moment (Xie et al. 2022)"),
     "madgrad": ("madgrad", "MADGRAD", "momentumized dual averaging with a cube-root denominator (Defazio & Jelassi 2021)"),
     "ademamix": ("ademamix", "AdEMAMix", "Adam with a second, slow momentum mixed in (Pagliardini et al. 2024)"),
+    "soap": ("soap", "SOAP", "Adam in the eigenbasis of Shampoo's preconditioner (Vyas et al. 2024)"),
     "sophia": ("sophia", "Sophia", "clipped momentum over a diagonal Gauss-Newton estimate (Liu et al. 2023)"),
 }
 
