@@ -56,7 +56,8 @@ def hand_loop(model, optimizer, x, y, epochs, batch_size, device) -> float:
 
 
 def trainer_loop(model, optimizer, x, y, epochs, batch_size, device, sink) -> float:
-    trainer = Trainer(model, optimizer, F.cross_entropy, device=device, seed=0, progress="line", progress_stream=sink)
+    trainer = Trainer(model, optimizer, F.cross_entropy, device=device, seed=0, progress="line", progress_stream=sink,
+                      threads=None)  # --threads decides
     sync(device)
     start = time.perf_counter()
     trainer.fit((x, y), epochs=epochs, batch_size=batch_size)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deepzen.train import (
-    Callback, EarlyStopping, GradientAccumulation, GradientClipping, NaNGuard, Trainer, load_checkpoint,
+    Callback, EarlyStopping, GradientClipping, NaNGuard, Trainer, load_checkpoint,
 )
 from tests.train.conftest import classification_data, mlp, same_weights, weights
 
@@ -120,17 +120,17 @@ def test_accumulating_k_batches_equals_one_k_times_larger_batch():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(64, 5, generator=g), torch.randn(64, 2, generator=g)
 
-    def run(batch_size, callbacks):
+    def run(batch_size, accumulate_steps=1):
         torch.manual_seed(0)
         model = nn.Linear(5, 2)
         trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, seed=0,
-                          callbacks=callbacks, progress="none")
+                          accumulate_steps=accumulate_steps, progress="none")
         trainer.fit((x, y), epochs=2, batch_size=batch_size, shuffle=False)
         return weights(model), trainer.global_step
 
-    accumulated, steps_a = run(8, [GradientAccumulation(4)])
-    large, steps_b = run(32, [])
-    single_small, _ = run(8, [])
+    accumulated, steps_a = run(8, accumulate_steps=4)
+    large, steps_b = run(32)
+    single_small, _ = run(8)
     assert steps_a == steps_b == 4
     for key in large:
         torch.testing.assert_close(accumulated[key], large[key], rtol=1e-5, atol=1e-6)
@@ -142,5 +142,6 @@ def test_bad_callback_arguments():
         EarlyStopping(patience=0)
     with pytest.raises(ValueError, match="max_norm or max_value"):
         GradientClipping()
-    with pytest.raises(ValueError, match="accumulation steps"):
-        GradientAccumulation(0)
+    model = nn.Linear(5, 2)
+    with pytest.raises(ValueError, match="accumulate_steps must be an int >= 1, got 0"):
+        Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), F.mse_loss, accumulate_steps=0)

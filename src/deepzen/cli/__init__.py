@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Sequence
 
-#: When this module was imported: the start of a command's wall time where /proc cannot say.
-IMPORTED_AT = time.perf_counter()
-
-from deepzen.cli.app import app  # noqa: E402  (after IMPORTED_AT: typer's import is start-up too)
+from deepzen.cli.common import IMPORTED_AT  # first: typer's import is start-up too
+from deepzen.cli.app import app  # noqa: I001
 
 #: Exit codes: 0 done, 1 training failed (non-finite loss), 2 user error, 130 interrupted.
 USER_ERROR = 2
@@ -76,4 +73,4 @@ def _main(argv: Sequence[str] | None) -> None:
     sys.exit(result if isinstance(result, int) else 0)
 
 
-__all__ = ["app", "main"]
+__all__ = ["IMPORTED_AT", "app", "main"]

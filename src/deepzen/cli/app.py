@@ -12,17 +12,14 @@ from typing import Any, List, Optional
 
 import typer
 
+from deepzen.cli import compare_cmd, export_cmd, tune_cmd
+from deepzen.cli.common import DEVICE_HELP, IMPORTED_AT, SET_HELP, UNSET_HELP, console
+
 app = typer.Typer(
     name="deepzen", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Build, train, compare and tune the classic deep networks on PyTorch.",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-SET_HELP = ("Override a config key, e.g. --set optimizer.name=yogi --set training.epochs=5 (repeatable). "
-            "A new model.kind / optimizer.name / loss.name / data.name leaves out the file's options the new "
-            "name does not take.")
-UNSET_HELP = "Remove a key of the config file (its default applies), e.g. --unset model.hidden (repeatable)."
-DEVICE_HELP = "Where to train: auto, cpu, cuda, cuda:N, mps (short for --set training.device=...)."
 
 
 def _show_version(value: bool) -> None:
@@ -58,12 +55,6 @@ def _say(out: Any) -> Any:
     return lambda line: out.print(line, markup=False)
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
 @app.command()
 def train(
     config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default (CNN on digits)."),
@@ -80,7 +71,7 @@ def train(
     if resume is not None and config is not None:
         raise typer.BadParameter("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml), "
                                  "not both", param_hint="'--resume'")
-    out = _console()
+    out = console()
     source = f"{resume}/config.toml" if resume is not None else (config or "the bundled default config")
     out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
     from deepzen.config import load_config
@@ -103,10 +94,10 @@ def train(
         result = experiment.run(cfg, run_dir=folder, resume=resume is not None, say=_say(out))
     except KeyboardInterrupt:
         note = run_status.interrupt_note(folder, cfg.training.epochs, f"deepzen train --resume {folder}")
-        _console(stderr=True).print(note, markup=False)
+        console(stderr=True).print(note, markup=False)
         raise typer.Exit(130) from None
     if result.history.failed:
-        _console(stderr=True).print(f"training failed: {result.history.stop_reason}", markup=False)
+        console(stderr=True).print(f"training failed: {result.history.stop_reason}", markup=False)
         raise typer.Exit(1)
     if result.test is not None:
         values = "  ".join(f"{k} {v:.4f}" for k, v in result.test.items())
@@ -119,8 +110,6 @@ def train(
 def _seconds_since_start() -> float:
     """Wall time since this process started (Linux: from /proc; elsewhere since deepzen.cli was imported)."""
     import os
-
-    from deepzen.cli import IMPORTED_AT
 
     try:
         with open("/proc/self/stat", encoding="ascii") as handle:
@@ -173,7 +162,7 @@ def predict(
     from deepzen.train import inference
 
     path = inference.predict_run(run_dir, input_file, output, checkpoint=checkpoint)
-    _console().print(f"predictions written to {path}")
+    console().print(f"predictions written to {path}")
 
 
 @app.command("list")
@@ -197,7 +186,7 @@ def explain(
 
     from rich.text import Text
 
-    out = _console()
+    out = console()
     for title, text in catalog.explain(name, kind):
         out.rule(Text(title), align="left", characters="─")
         out.print(text, markup=False)
@@ -217,7 +206,7 @@ def init(
                                  param_hint="'PATH'")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(default_text(), encoding="utf-8")
-    _console().print(f"wrote {path}; train it with: deepzen train {path}")
+    console().print(f"wrote {path}; train it with: deepzen train {path}")
 
 
 @app.command("lr-find")
@@ -241,7 +230,7 @@ def lr_find(
     trainer = experiment.make_trainer(cfg, splits.info, None)
     result = find_lr(trainer, experiment.tensors_of(splits.train), start_lr=start_lr, end_lr=end_lr,
                      num_steps=steps, batch_size=cfg.training.batch_size, seed=cfg.seed)
-    out = _console()
+    out = console()
     how = "steepest descent of the smoothed loss" if result.method == "steepest" else "lr of the minimum / 10"
     out.print(f"suggested lr: {result.suggestion:.3g}  ({how}; {len(result.lrs)} steps)")
     if plot is not None:
@@ -260,9 +249,9 @@ def _print_table(title: str, header: list[str], rows: list[list[str]]) -> None:
         table.add_column(Text(column), overflow="fold")
     for row in rows:  # cells as plain Text: "[y log σ(z) ...]" in a formula is not rich markup
         table.add_row(*(Text(cell) for cell in row))
-    _console().print(table)
+    console().print(table)
 
 
-from deepzen.cli import tune_cmd as _tune_cmd  # noqa: E402,F401  (registers `deepzen tune`)
-from deepzen.cli import export_cmd as _export_cmd  # noqa: E402,F401  (registers `deepzen export`)
-from deepzen.cli import compare_cmd as _compare_cmd  # noqa: E402,F401  (registers `deepzen compare`)
+app.command()(tune_cmd.tune)
+app.command()(export_cmd.export)
+app.command()(compare_cmd.compare)

@@ -8,10 +8,9 @@ from typing import List, Optional
 
 import typer
 
-from deepzen.cli.app import SET_HELP, app
+from deepzen.cli.common import SET_HELP
 
 
-@app.command()
 def compare(
     config: Optional[Path] = typer.Argument(None, help="Experiment TOML; none: the bundled default (CNN on digits)."),
     suite: Optional[str] = typer.Option(None, "--suite", help="A bundled problem suite instead of CONFIG: classic."),

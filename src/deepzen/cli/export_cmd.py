@@ -8,10 +8,9 @@ from typing import Optional
 
 import typer
 
-from deepzen.cli.app import _console, app
+from deepzen.cli.common import console
 
 
-@app.command()
 def export(
     run_dir: Path = typer.Argument(..., help="A run folder written by deepzen train."),
     format: str = typer.Option("pt2", "--format", "-f", help="pt2 (torch.export), onnx or safetensors."),
@@ -23,4 +22,4 @@ def export(
     from deepzen.deploy import export as export_run
 
     path = export_run(run_dir, format, output, which=checkpoint)
-    _console().print(f"exported to {path} (inputs, outputs and preprocessing: {path}.json)")
+    console().print(f"exported to {path} (inputs, outputs and preprocessing: {path}.json)")

@@ -7,10 +7,9 @@ from typing import List, Optional
 
 import typer
 
-from deepzen.cli.app import SET_HELP, app
+from deepzen.cli.common import SET_HELP
 
 
-@app.command()
 def tune(
     config: Path = typer.Argument(..., help="Experiment TOML with a \\[tune] section (search space, metric, trials)."),
     set_: List[str] = typer.Option([], "--set", "-s", help=SET_HELP, metavar="KEY=VALUE"),

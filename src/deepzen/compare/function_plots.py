@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepzen.compare.plots import _pyplot, _save, colours
+from deepzen.compare.figures import _pyplot, _save, colours
 
 
 def _contour(ax: Any, function: Any) -> None:
@@ -42,17 +42,15 @@ def plot_function(path: Path, name: str, function: Any, paths: dict[str, list[tu
     return _save(fig, path)
 
 
-def plot_grid(path: Path, names: list[str], optimizers: list[str], paths: dict[tuple[str, str], Any]) -> Path:
-    """Small multiples: rows are functions, columns are optimizers."""
-    from deepzen.compare.functions import FUNCTIONS
-
+def plot_grid(path: Path, functions: dict[str, Any], optimizers: list[str], paths: dict[tuple[str, str], Any]) -> Path:
+    """Small multiples: rows are ``functions`` (name -> test function), columns are optimizers."""
     plt = _pyplot()
     colour = colours(tuple(optimizers))
-    fig, axes = plt.subplots(len(names), len(optimizers), figsize=(2.6 * len(optimizers), 2.4 * len(names)),
-                             squeeze=False)
-    for row, name in zip(axes, names):
+    fig, axes = plt.subplots(len(functions), len(optimizers),
+                             figsize=(2.6 * len(optimizers), 2.4 * len(functions)), squeeze=False)
+    for row, name in zip(axes, functions):
         for ax, optimizer in zip(row, optimizers):
-            _contour(ax, FUNCTIONS[name])
+            _contour(ax, functions[name])
             _path(ax, paths[name, optimizer], colour[optimizer], optimizer)
             ax.set_title(f"{name} / {optimizer}", fontsize=8)
             ax.tick_params(labelsize=6)

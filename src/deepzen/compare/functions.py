@@ -142,7 +142,7 @@ def run_functions(names: str, optimizers: str | None, budget: int | None, out: P
 
     for name in functions:
         plot_function(out / f"{name}.png", name, FUNCTIONS[name], {o: paths[name, o] for o in chosen})
-    plot_grid(out / "grid.png", functions, chosen, paths)
+    plot_grid(out / "grid.png", {name: FUNCTIONS[name] for name in functions}, chosen, paths)
     return out
 
 

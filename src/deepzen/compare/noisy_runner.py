@@ -12,7 +12,7 @@ from typing import Any
 
 from deepzen.compare import noisy
 from deepzen.compare.plan import Problem, Protocol
-from deepzen.compare.runner import CHOICE, RECORD, default_lr, fmt, say, seed_dir, task_dir
+from deepzen.compare.task_files import CHOICE, RECORD, default_lr, fmt, say, seed_dir, task_dir
 
 
 def search_noisy_lr(problem: Problem, protocol: Protocol, optimizer: str, folder: Path) -> dict[str, Any]:

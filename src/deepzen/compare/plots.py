@@ -7,24 +7,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from deepzen.compare.figures import _pyplot, _save, colours
 from deepzen.compare.plan import Problem, Protocol
 from deepzen.compare.profiles import performance_profile, tau_grid
 from deepzen.compare.results import Row, mean_curve, read_choice
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def colours(optimizers: tuple[str, ...]) -> dict[str, Any]:
-    plt = _pyplot()
-    cmap = plt.get_cmap("tab10" if len(optimizers) <= 10 else "tab20")
-    return {name: cmap(i % cmap.N) for i, name in enumerate(optimizers)}
 
 
 def panels(count: int, width: float, height: float, columns: int = 3) -> tuple[Any, list[Any]]:
@@ -128,14 +114,6 @@ def plot_profile(path: Path, protocol: Protocol, summary: list[dict]) -> Path:
                title=f"performance profile: {cost.replace('_', ' ')}")
         ax.legend(fontsize=7, loc="lower right")
     return _save(fig, path)
-
-
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
-    return path
 
 
 __all__ = ["plot_curves", "plot_profile", "plot_sensitivity", "plot_time_to_target"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from deepzen.compare.plan import Problem, Protocol
 from deepzen.compare.profiles import first_reaching, target_value
-from deepzen.compare.runner import CHOICE, RECORD, seed_dir, task_dir
+from deepzen.compare.task_files import CHOICE, RECORD, seed_dir, task_dir
 
 
 @dataclass

@@ -28,27 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from deepzen.compare.plan import Problem, Protocol, run_config, tuning_config
-
-CHOICE = "choice.json"
-RECORD = "compare.json"
-
-
-def task_dir(root: Path, problem: str, optimizer: str) -> Path:
-    return Path(root) / problem / optimizer
-
-
-def seed_dir(root: Path, problem: str, optimizer: str, seed: int) -> Path:
-    return task_dir(root, problem, optimizer) / f"seed-{seed}"
-
-
-def say(verbose: bool, text: str) -> None:
-    if verbose:
-        print(text, flush=True)
-
-
-def fmt(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
+from deepzen.compare.task_files import CHOICE, RECORD, default_lr, fmt, say, seed_dir, task_dir
 
 # ---------------------------------------------------------------------------------------------- lr search
 def _trial_body(label: str, metric: str, verbose: bool, config: Any, run_dir: Path, callbacks: list) -> Any:
@@ -130,15 +110,6 @@ def run_seed(problem: Problem, protocol: Protocol, optimizer: str, seed: int, lr
     say(verbose, f"{problem.name}/{optimizer} seed {seed} lr={fmt(record['lr'])}  {shown}  "
                   f"({time.perf_counter() - started:.1f}s)")
     return record
-
-
-def default_lr(optimizer: str) -> float | None:
-    import inspect
-
-    from deepzen import optim
-
-    default = inspect.signature(optim.get_class(optimizer)).parameters.get("lr")
-    return None if default is None else float(default.default)
 
 
 def run_task(problem: Problem, protocol: Protocol, optimizer: str, root: Path, verbose: bool = True,

@@ -9,7 +9,7 @@ error with a "did you mean".
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -124,10 +124,18 @@ class TrainingConfig(Section):
     compile: bool = False
     deterministic: bool = False
     num_workers: int = Field(0, ge=0)
-    threads: Optional[int] = Field(None, ge=1, description="CPU threads for torch ops; unset: torch's default. "
-                                   "Small models often run fastest with 1; results depend on it")
+    threads: Union[int, str, None] = Field(
+        "auto", description="CPU threads for torch ops: auto (one per 100 MFLOP of forward work per batch, up "
+        "to the cores; 1 for every example), an int, or unset for torch's default; results depend on it")
     checkpoint_every: Optional[int] = Field(100, ge=1, description="also write last.pt every N optimizer steps")
     nan_guard: bool = True
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads_rule(cls, value: Any) -> Any:
+        if value is None or value == "auto" or (type(value) is int and value >= 1):
+            return value
+        raise ValueError(f"must be 'auto', an int >= 1, or unset for torch's default; got {value!r}")
 
     @field_validator("schedule", mode="before")
     @classmethod

@@ -1,16 +1,17 @@
 """The table of optimizers by registry name: where each class lives and a one-line description.
 
-Classes are imported on first use, so listing names stays cheap.
+Classes are imported on first use, so listing names stays cheap. ``OPTIMIZERS`` is the table as a
+:class:`deepzen.registry.Registry` (the type every named kind uses); add an optimizer with one row of
+``REGISTRY``.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import torch
 
-from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 
 #: name -> (module under deepzen.optim, class name, one-line description)
 REGISTRY: dict[str, tuple[str, str, str]] = {
@@ -50,19 +51,18 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
 }
 
 
+OPTIMIZERS = Registry("optimizer", [Entry(name, f"deepzen.optim.{module}:{cls}", desc)
+                                     for name, (module, cls, desc) in REGISTRY.items()])
+
+
 def available() -> dict[str, str]:
     """Registry names with their one-line descriptions."""
-    return {name: desc for name, (_, _, desc) in REGISTRY.items()}
+    return OPTIMIZERS.available()
 
 
 def get_class(name: str) -> type[torch.optim.Optimizer]:
     """The optimizer class registered under ``name`` (case-insensitive)."""
-    key = name.lower() if isinstance(name, str) else name
-    if key not in REGISTRY:
-        hint = did_you_mean(str(key), REGISTRY)
-        raise ValueError(f"unknown optimizer {name!r}{hint} Available: {', '.join(REGISTRY)}")
-    module, cls, _ = REGISTRY[key]
-    return getattr(importlib.import_module(f"deepzen.optim.{module}"), cls)
+    return OPTIMIZERS.load(name)
 
 
 def create(name: str, params: Any, **hparams: Any) -> torch.optim.Optimizer:

@@ -7,10 +7,11 @@ and run directories.
 
 from __future__ import annotations
 
-from deepzen.train.callbacks import Callback, EarlyStopping, LRSchedule, ModelCheckpoint
+from deepzen.train.callbacks import (
+    Callback, EarlyStopping, GradientClipping, LRSchedule, ModelCheckpoint, NaNGuard, RunOutputs, TrainerView,
+)
 from deepzen.train.checkpoint import atomic_save, load_checkpoint
 from deepzen.train.device import resolve_device, resolve_precision
-from deepzen.train.guards import GradientAccumulation, GradientClipping, NaNGuard
 from deepzen.train.lr_finder import LRFinderResult, find_lr, suggest_lr
 from deepzen.train.metrics import (
     Accuracy, F1Macro, MeanAbsoluteError, MeanSquaredError, Metric, Perplexity, R2Score, TopKAccuracy, get_metric,
@@ -22,9 +23,9 @@ from deepzen.train.seeding import seed_everything, set_deterministic
 from deepzen.train.trainer import History, Trainer
 
 __all__ = [
-    "Accuracy", "Callback", "EarlyStopping", "F1Macro", "GradientAccumulation", "GradientClipping", "History",
+    "Accuracy", "Callback", "EarlyStopping", "F1Macro", "GradientClipping", "History",
     "LRFinderResult", "LRSchedule", "MeanAbsoluteError", "MeanSquaredError", "Metric", "ModelCheckpoint",
-    "NaNGuard", "Perplexity", "R2Score", "RunDir", "TopKAccuracy", "Trainer", "atomic_save", "find_lr",
+    "NaNGuard", "Perplexity", "R2Score", "RunDir", "RunOutputs", "TopKAccuracy", "Trainer", "TrainerView", "atomic_save", "find_lr",
     "get_metric", "load_checkpoint", "make_progress", "make_scheduler", "resolve_device", "resolve_precision",
     "schedule_interval", "seed_everything", "set_deterministic", "suggest_lr",
 ]

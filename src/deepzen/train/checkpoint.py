@@ -15,10 +15,14 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from deepzen.train.callbacks.base import Callback
+    from deepzen.train.steps import Steps
 
 FORMAT = "deepzen.checkpoint/1"
 
@@ -96,3 +100,42 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     cuda_states = state.get("cuda") or []
     if cuda_states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in cuda_states[: torch.cuda.device_count()]])
+
+
+def full_state(trainer: Steps) -> dict[str, Any]:
+    """What a checkpoint holds: model, optimizer, scaler, callbacks' states (by ``Class#index``),
+    the loop state and the RNG states."""
+    return {
+        "format": FORMAT,
+        "model": trainer.model.state_dict(),
+        "optimizer": trainer.optimizer.state_dict(),
+        "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
+        "callbacks": {key: state for key, cb in callback_keys(trainer.callbacks).items() if (state := cb.state_dict())},
+        "loop": trainer.state.state_dict(),
+        "rng": capture_rng_state(),
+    }
+
+
+def restore_full_state(trainer: Steps, state: dict[str, Any]) -> None:
+    """Inverse of :func:`full_state`; a callback state with no matching callback is an error."""
+    trainer.model.load_state_dict(state["model"])
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    if trainer.scaler is not None and state.get("scaler"):
+        trainer.scaler.load_state_dict(state["scaler"])
+    keyed = callback_keys(trainer.callbacks)
+    for key, cb_state in state["callbacks"].items():
+        if key not in keyed:
+            raise ValueError(f"checkpoint has state for callback {key!r} but this Trainer has: {', '.join(keyed)}")
+        keyed[key].load_state_dict(cb_state)
+    trainer.state.load_state_dict(state["loop"], trainer.device)
+    restore_rng_state(state["rng"])
+
+
+def callback_keys(callbacks: list[Callback]) -> dict[str, Callback]:
+    """``{"EarlyStopping#0": cb, ...}``: class name and index among callbacks of that class."""
+    keys: dict[str, Callback] = {}
+    for cb in callbacks:
+        name = type(cb).__name__
+        index = sum(1 for k in keys if k.rsplit("#", 1)[0] == name)
+        keys[f"{name}#{index}"] = cb
+    return keys

@@ -21,9 +21,8 @@ from torch import Tensor, nn
 
 from deepzen.config import ConfigError, ExperimentConfig, load_config, optimizer_hparams, to_toml
 from deepzen.info import DataInfo
-from deepzen.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from deepzen.train.callbacks import Callback, EarlyStopping, GradientClipping, ModelCheckpoint
 from deepzen.train.checkpoint import load_checkpoint
-from deepzen.train.guards import GradientAccumulation, GradientClipping
 from deepzen.train.metrics import get_metric
 from deepzen.train.mlflow_log import MLflowLogger
 from deepzen.train.run_dir import RunDir
@@ -163,7 +162,7 @@ def check_training(config: ExperimentConfig, info: DataInfo | None = None, has_v
 
 
 def make_callbacks(config: ExperimentConfig) -> list[Callback]:
-    """Best checkpoint, early stopping, clipping and accumulation from ``[training]``."""
+    """Best checkpoint, early stopping and clipping from ``[training]``."""
     t = config.training
     callbacks: list[Callback] = [ModelCheckpoint(monitor=t.monitor)]
     if t.early_stopping is not None:
@@ -172,8 +171,6 @@ def make_callbacks(config: ExperimentConfig) -> list[Callback]:
                                        min_delta=es.min_delta, restore_best_weights=es.restore_best_weights))
     if t.clip_grad_norm is not None or t.clip_grad_value is not None:
         callbacks.append(GradientClipping(max_norm=t.clip_grad_norm, max_value=t.clip_grad_value))
-    if t.accumulate_steps > 1:
-        callbacks.append(GradientAccumulation(t.accumulate_steps))
     return callbacks
 
 
@@ -189,8 +186,6 @@ def tensors_of(dataset: Any) -> Any:
 def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
                  callbacks: Sequence[Callback] = (), progress_stream: Any = None) -> Trainer:
     """Seeded model, optimizer, loss and callbacks in a :class:`Trainer` (nothing trained yet)."""
-    if config.training.threads is not None:
-        torch.set_num_threads(config.training.threads)
     seed_everything(config.seed)  # the same initial weights on every run of this config
     model = build_model(config, info)
     t = config.training
@@ -199,10 +194,11 @@ def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
         model, build_optimizer(config, model), build_loss(config, info), metrics=metric_names(config, info),
         regularizer=build_penalty(config), scheduler=schedule.name if schedule else None,
         scheduler_options=schedule.options() if schedule else None,
-        callbacks=[*make_callbacks(config), *callbacks], device=t.device, precision=t.precision,
+        callbacks=[*make_callbacks(config), *callbacks], accumulate_steps=t.accumulate_steps,
+        device=t.device, precision=t.precision,
         compile=t.compile, seed=config.seed, deterministic=t.deterministic, run_dir=run_dir,
         checkpoint_every=t.checkpoint_every, progress=config.output.progress, progress_stream=progress_stream,
-        nan_guard=t.nan_guard, num_workers=t.num_workers,
+        nan_guard=t.nan_guard, num_workers=t.num_workers, threads=t.threads,
     )
 
 

@@ -21,13 +21,14 @@ import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 import torch
 
-from deepzen.structures import to_device
+from deepzen.train.callbacks.base import Hooks
 from deepzen.train.checkpoint import capture_rng_state, restore_rng_state
+from deepzen.train.loop import train_batches
 from deepzen.train.seeding import epoch_generator
 
 if TYPE_CHECKING:
@@ -86,57 +87,68 @@ def suggest_lr(lrs: list[float], losses: list[float], skip_start: int = 5) -> tu
     return float(lrs[best]) / 10, "min/10"
 
 
+def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def _endless(trainer: Trainer, data: Any, batch_size: int, seed: int) -> Iterator[tuple[Any, Any]]:
+    """Shuffled batches of ``data``, epoch after epoch (epoch ``e`` ordered by ``(seed, e)``)."""
+    source = trainer._source(data)
+    epoch = 0
+    while True:
+        generator = epoch_generator(seed, epoch)
+        order = torch.randperm(len(source), generator=generator)
+        yield from source.batches(order, batch_size, 0, False, generator)
+        epoch += 1
+
+
 def find_lr(trainer: Trainer, data: Any, *, start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
             batch_size: int = 32, beta: float = 0.9, diverge_factor: float = 4.0, skip_start: int = 5,
             seed: int = 0) -> LRFinderResult:
-    """Run the range test with ``trainer``'s model, optimizer, loss and precision (see module doc)."""
+    """Run the range test with ``trainer``'s model, optimizer, loss and precision (see module doc).
+
+    Steps go through the training loop (:func:`deepzen.train.loop.train_batches`): gradient clipping,
+    accumulation (one point per optimizer step, its loss the mean over the accumulated batches), AMP
+    and closure optimizers work as in ``fit``; schedules, checkpoints and other callbacks do not run.
+    """
     if not 0 < start_lr < end_lr:
         raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr!r}, end_lr={end_lr!r}")
     if not isinstance(num_steps, int) or num_steps < 3:
         raise ValueError(f"num_steps must be an int >= 3, got {num_steps!r}")
     if not 0 <= beta < 1:
         raise ValueError(f"beta must be in [0, 1), got {beta!r}")
+    if len(trainer._source(data)) == 0:
+        raise ValueError("find_lr needs data: got 0 samples")
     model, optimizer = trainer.model, trainer.optimizer
     saved = (copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict()), capture_rng_state(),
              copy.deepcopy(trainer.scaler.state_dict()) if trainer.scaler is not None else None,
-             model.training, trainer.accumulate_steps)
-    source = trainer._source(data)
-    lrs, raw, smooth = [], [], []
+             model.training, trainer.hooks, trainer.state.global_step, trainer.last_lr)
+    lrs: list[float] = []
+    raw: list[float] = []
+    smooth: list[float] = []
     avg, best = 0.0, math.inf
-    trainer.accumulate_steps = 1
+    trainer.hooks = Hooks.of(trainer.callbacks, gradient_only=True)  # clipping yes; schedules, checkpoints no
     model.train()
+    pending: list[float] = []  # losses of the batches accumulated into the next step
+    _set_lr(optimizer, start_lr)
     try:
-        epoch = 0
-        while len(lrs) < num_steps:
-            generator = epoch_generator(seed, epoch)
-            order = torch.randperm(len(source), generator=generator)
-            for x, y in source.batches(order, batch_size, 0, False, generator):
-                i = len(lrs)
-                if i >= num_steps:
-                    break
-                lr = start_lr * (end_lr / start_lr) ** (i / (num_steps - 1))
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                loss, _ = trainer.train_step(to_device(x, trainer.device), to_device(y, trainer.device))
-                if trainer.scaler is not None:
-                    trainer.scaler.step(optimizer)
-                    trainer.scaler.update()
-                else:
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                value = float(loss)
-                avg = beta * avg + (1 - beta) * value
-                smoothed = avg / (1 - beta ** (i + 1))
-                lrs.append(lr)
-                raw.append(value)
-                smooth.append(smoothed)
-                if not math.isfinite(smoothed) or smoothed > diverge_factor * best:
-                    break
-                best = min(best, smoothed)
-            else:
-                epoch += 1
+        for _, _, loss, _, stepped in train_batches(trainer, _endless(trainer, data, batch_size, seed)):
+            pending.append(float(loss))
+            if not stepped:
                 continue
-            break
+            i = len(lrs)
+            value = sum(pending) / len(pending)
+            pending.clear()
+            avg = beta * avg + (1 - beta) * value
+            smoothed = avg / (1 - beta ** (i + 1))
+            lrs.append(float(optimizer.param_groups[0]["lr"]))
+            raw.append(value)
+            smooth.append(smoothed)
+            if not math.isfinite(smoothed) or smoothed > diverge_factor * best or i + 1 >= num_steps:
+                break
+            best = min(best, smoothed)
+            _set_lr(optimizer, start_lr * (end_lr / start_lr) ** ((i + 1) / (num_steps - 1)))
     finally:
         model.load_state_dict(saved[0])
         optimizer.load_state_dict(saved[1])
@@ -144,7 +156,7 @@ def find_lr(trainer: Trainer, data: Any, *, start_lr: float = 1e-7, end_lr: floa
         if trainer.scaler is not None and saved[3] is not None:
             trainer.scaler.load_state_dict(saved[3])
         model.train(saved[4])
-        trainer.accumulate_steps = saved[5]
+        trainer.hooks, trainer.state.global_step, trainer._last_lr = saved[5], saved[6], saved[7]
     finite = [s if math.isfinite(s) else math.inf for s in smooth]
     suggestion, method = suggest_lr(lrs, finite, skip_start)
     min_lr = float(lrs[int(np.argmin(finite))])

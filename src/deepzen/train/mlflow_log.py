@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from deepzen.train.callbacks import Callback
 
 if TYPE_CHECKING:
-    from deepzen.train.trainer import Trainer
+    from deepzen.train.callbacks.base import TrainerView
 
 INSTALL_HINT = "pip install 'deepzen[mlflow]'"
 PARENT_TAG = "mlflow.parentRunId"
@@ -118,18 +118,18 @@ class MLflowLogger(Callback):
         self.end_on_train_end = end_on_train_end
         self.run_id: str | None = None
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerView) -> None:
         if self.run_id is not None:  # resumed from a checkpoint: continue the same MLflow run
             client_for(self.uri).update_run(self.run_id, status="RUNNING")
             return
         name = self.run_name or (trainer.run_dir.path.name if trainer.run_dir is not None else "deepzen")
         self.run_id = start_run(self.uri, self.experiment, name, self.params, self.parent)
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, float]) -> None:
         assert self.run_id is not None
         log_metrics(self.uri, self.run_id, {k: v for k, v in logs.items() if k != "epoch"}, epoch + 1)
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         if self.end_on_train_end:
             self.finish(trainer.run_dir.path if trainer.run_dir is not None else None, failed=trainer.failed)
 

@@ -22,7 +22,7 @@ from torch import Tensor
 from deepzen.train.callbacks import Callback
 
 if TYPE_CHECKING:
-    from deepzen.train.trainer import Trainer
+    from deepzen.train.callbacks.base import TrainerView
 
 INSTALL_HINT = "pip install 'deepzen[tensorboard]'"
 
@@ -56,7 +56,7 @@ class TensorBoardLogger(Callback):
         self._last: dict[str, float] = {}
         self._logged_step = -1
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerView) -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
@@ -69,7 +69,7 @@ class TensorBoardLogger(Callback):
         if not resumed:
             self.writer.add_text("model", f"```\n{self.summary or repr(trainer.model)}\n```", 0)
 
-    def on_batch_end(self, trainer: Trainer, batch: int, loss: Tensor) -> None:
+    def on_batch_end(self, trainer: TrainerView, batch: int, loss: Tensor) -> None:
         step = trainer.global_step
         if self.writer is None or step == self._logged_step or step % self.log_every:
             return  # no optimizer step since the last entry (gradient accumulation), or not this one's turn
@@ -77,7 +77,7 @@ class TensorBoardLogger(Callback):
         self.writer.add_scalar("step/loss", float(loss), step)
         self.writer.add_scalar("step/lr", trainer.last_lr, step)
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, float]) -> None:
         if self.writer is None:
             return
         for key, value in logs.items():
@@ -86,7 +86,7 @@ class TensorBoardLogger(Callback):
         self._last = {k: float(v) for k, v in logs.items() if k not in ("epoch", "time")}
         self.writer.flush()
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerView) -> None:
         if self.writer is None:
             return
         if self.hparams and self._last:
