@@ -85,3 +85,16 @@ def test_sophia_hessian_is_refreshed_every_interval(monkeypatch):
     assert calls == [16, 16, 16]                                   # steps 1, 3, 5 of 6
     assert all(float(opt.state[p]["hessian"].abs().sum()) > 0 for p in model.parameters())
     assert all(p.grad is None for p in model.parameters())          # the sampled-label gradients are gone
+
+
+def test_config_builds_muon_from_the_model_and_every_new_name_validates():
+    from deepzen.config.loader import load_config
+    from deepzen.train.experiment import build_optimizer
+
+    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    opt = build_optimizer(load_config(None, ["optimizer.name=muon", "optimizer.lr=0.01"]), model)
+    routed = {id(p): g["use_muon"] for g in opt.param_groups for p in g["params"]}
+    assert routed[id(model[0].weight)] is True and routed[id(model[2].weight)] is False   # the head: AdamW
+    for name in ("lion", "adafactor", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad",
+                 "ademamix", "soap", "sophia"):
+        assert type(build_optimizer(load_config(None, [f"optimizer.name={name}"]), model)) is dzo.get_class(name)

@@ -113,6 +113,7 @@ class Muon(Optimizer):
     """
 
     elementwise = False
+    routes_modules = True           # built from a module, it splits the parameters (split_parameters)
 
     def __init__(
         self,
