@@ -7,13 +7,15 @@ the contract tests of ``test_contract.py`` against them: each must fail.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 import torch
 
 from deepzen.optim._base import Batch
-from deepzen.optim.adam import Adam
+from deepzen import _tensors as T
+from deepzen.optim.adam import ADAM, Adam, adam_math, adam_scalars
 from tests.optim import test_contract as contract
 from tests.optim.contract_cases import Spec
 from tests.optim.harness import LATE_START, VECTOR_GAP, Case, run_case
@@ -24,9 +26,7 @@ from tests.optim.references.adam import RefAdam
 class LateBiasCorrectionAdam(Adam):
     """Adam whose bias correction runs one step late (1 − βᵗ⁺¹ instead of 1 − βᵗ)."""
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        batch.steps = [t + 1 for t in batch.steps]
-        super()._update(group, batch, loss)
+    rule = dataclasses.replace(ADAM, scalars=lambda group, t: adam_scalars(group, t + 1))
 
 
 class PerGroupStepAdam(Adam):
@@ -69,10 +69,7 @@ class InitLrAdam(Adam):
 
     def __init__(self, params: Any, lr: float = 1e-3, **kw: Any) -> None:
         super().__init__(params, lr, **kw)
-        self.initial_lr = lr
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        super()._update({**group, "lr": self.initial_lr}, batch, loss)
+        self.rule = dataclasses.replace(ADAM, scalars=lambda group, t: adam_scalars({**group, "lr": lr}, t))
 
 
 class UncheckedAdam(Adam):
@@ -117,11 +114,17 @@ class RealPartAdam(Adam):
         return super().step(closure)
 
 
-class SingleTensorBugAdam(Adam):
-    """Adam whose one-tensor path (big tensors, chunks) forgets the ε term."""
+def _math_without_eps_on_the_ragged_slice(p: torch.Tensor, g: torch.Tensor, *rest: Any) -> None:
+    *buffers, s = rest
+    if p.numel() % T.CHUNK_NUMEL:                  # the last, shorter slice of a pack forgets ε
+        s = (*s[:-1], 0.0)
+    adam_math(p, g, *buffers, s)
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        super()._update({**group, "eps": 0.0} if len(batch) == 1 else group, batch, loss)
+
+class SingleTensorBugAdam(Adam):
+    """Adam whose eager runner forgets the ε term in the last, shorter slice of each flat pack."""
+
+    rule = dataclasses.replace(ADAM, math=_math_without_eps_on_the_ragged_slice)
 
 
 # ----------------------------------------------------------------------------- part 1: harness

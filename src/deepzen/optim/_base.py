@@ -35,6 +35,7 @@ from torch import Tensor
 from deepzen import _tensors as T
 from deepzen.optim._compat import settle_loaded_state, upgrade_state_dict
 from deepzen.optim._compiled import FlatPack, fused_update
+from deepzen.optim._rule import Rule, run_rule
 
 
 @dataclass
@@ -113,6 +114,8 @@ class Optimizer(torch.optim.Optimizer):
     one elementwise function of flat tensors, compiled by ``torch.compile`` (see ``_compiled``).
     """
 
+    #: The algorithm's step (see ``_rule``); ``None`` for an algorithm still written as ``_update``.
+    rule: Rule | None = None
     elementwise: bool = True
     needs_loss: bool = False
     sparse_gradients: bool = False
@@ -146,8 +149,8 @@ class Optimizer(torch.optim.Optimizer):
             self._check_group(group)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        """The state a parameter starts with (buffers shaped like ``p``)."""
-        return {}
+        """The state a parameter starts with (buffers shaped like ``p``): the rule's buffers."""
+        return {} if self.rule is None else self.rule.init_state(p, group)
 
     # ------------------------------------------------------------------ the step
     @torch.no_grad()
@@ -254,18 +257,26 @@ class Optimizer(torch.optim.Optimizer):
         """Split by (device, dtype); each part goes to a fused kernel where the algorithm has one
         (:meth:`_fused_update`), else by size to ``_update``."""
         groups = T.group_by_device_dtype(range(len(batch)), batch.params)
+        torch_kernel = type(self)._fused_update is not Optimizer._fused_update
         for (device, dtype), positions in groups.items():
             part = batch if len(groups) == 1 else batch.select(positions)
+            if self.rule is not None and not (torch_kernel and self._use_fused(group, device, dtype)):
+                run_rule(self, self.rule, group, part, compiled=bool(group.get("fused")))
+                continue
             if not self._use_fused(group, device, dtype):
                 self._update_by_size(group, part, loss)
                 continue
-            if type(self)._fused_update is not Optimizer._fused_update and not _all_contiguous_lists(part):
+            if torch_kernel and not _all_contiguous_lists(part):
                 # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
                 # parameter with the i-th of its gradient and buffers: other layouts take the loop.
                 walkable = [i for i in range(len(part)) if _one_dense_layout(part, i)]
                 if len(walkable) < len(part):
                     kept = set(walkable)
-                    self._update_by_size(group, part.select(i for i in range(len(part)) if i not in kept), loss)
+                    rest = part.select(i for i in range(len(part)) if i not in kept)
+                    if self.rule is not None:
+                        run_rule(self, self.rule, group, rest, compiled=False)
+                    else:
+                        self._update_by_size(group, rest, loss)
                     if not walkable:
                         continue
                     part = part.select(walkable)

@@ -31,3 +31,18 @@ def decay_scalars(group: dict[str, Any]) -> tuple[float, float]:
     if group.get("decoupled"):
         return 0.0, 1 - group["lr"] * wd
     return wd, 1.0
+
+
+def coupled(g: Tensor, p: Tensor, lam: float | Tensor) -> Tensor:
+    """``g + λθ`` as a new tensor, or ``g`` itself where λ is the Python number 0 (an eager rule's
+    scalars; compiled, λ is a tensor and the sum is always taken, fused into the same loop)."""
+    if isinstance(lam, float) and lam == 0.0:
+        return g
+    return g + lam * p
+
+
+def decoupled_(p: Tensor, keep: float | Tensor) -> None:
+    """``θ ← θ·(1 − ηλ)`` in place (``keep`` = 1 − ηλ; nothing to do where it is the Python number 1)."""
+    if isinstance(keep, float) and keep == 1.0:
+        return
+    p.mul_(keep)

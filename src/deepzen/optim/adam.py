@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Batch, Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
+
+
+def adam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | None, s: Any) -> None:
+    """One Adam step of a flat slice in place (see :class:`Adam`); ``s``: :func:`adam_scalars`."""
+    lam, keep, a1, b2, a2, step, bc2, eps = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ) (AdamW)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g        (Alg. 1)
+    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²       (Alg. 1)
+    if vmax is not None:
+        vmax.copy_(torch.maximum(vmax, v))                   # v̂max ← max(v̂max, v)         (AMSGrad)
+        v = vmax
+    p.sub_(step * m / (v.sqrt() * bc2 + eps))                # θ −= η m̂ / (√v̂ + ε)         (Alg. 1)
+
+
+def adam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ decoupled, 1 − β1, β2, 1 − β2, η/(1 − β1ᵗ), 1/√(1 − β2ᵗ), ε)."""
+    beta1, beta2 = group["betas"]
+    return (*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, group["lr"] / (1 - beta1**t),
+            (1 - beta2**t) ** -0.5, group["eps"])
+
+
+def _adam_buffers(group: Mapping[str, Any]) -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_sq": 0.0, **({"max_exp_avg_sq": 0.0} if group["amsgrad"] else {})}
+
+
+ADAM = Rule(("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), adam_math, adam_scalars, initial=_adam_buffers)
 
 
 class Adam(Optimizer):
@@ -41,6 +71,8 @@ class Adam(Optimizer):
         fused: use torch's fused kernel (same math, one memory pass); ``None`` = wherever supported.
     """
 
+    rule = ADAM
+
     def __init__(
         self,
         params: Any,
@@ -64,12 +96,6 @@ class Adam(Optimizer):
         if group["fused"] is not None:
             C.check_flag("fused", group["fused"])
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = zeros_like(p)
-        return state
-
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
         beta1, beta2 = group["betas"]
         # The kernel applies maximize itself; batch.grads were already negated, so pass False.
@@ -79,25 +105,6 @@ class Adam(Optimizer):
             lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
             eps=group["eps"], amsgrad=group["amsgrad"], maximize=False, decoupled=group["decoupled"],
         )
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps = group["lr"], group["eps"]
-        beta1, beta2 = group["betas"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
-        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
-        v = batch["exp_avg_sq"]
-        if group["amsgrad"]:
-            T.maximum_(batch["max_exp_avg_sq"], v)                       # v̂max ← max(v̂max, v)
-            v = batch["max_exp_avg_sq"]
-        bc1 = [1 - beta1**t for t in batch.steps]
-        bc2_sqrt = [(1 - beta2**t) ** 0.5 for t in batch.steps]
-        denom = T.sqrt(v)                                                # √v / √(1 − β2ᵗ) + ε
-        T.div_(denom, bc2_sqrt)
-        T.add_(denom, eps)
-        T.addcdiv_(params, batch["exp_avg"], denom, [-lr / b for b in bc1])  # θ −= η m̂ / denom
 
 
 class AdamW(Adam):

@@ -1,0 +1,130 @@
+"""An algorithm's step written once, as a :class:`Rule`, and the one runner that applies it.
+
+A rule is the only place an algorithm's math lives. It names the state buffers the step keeps (each
+shaped like its parameter, with its initial value), computes the step's scalars in Python once per pack
+and step count (bias corrections, lr, clip bounds), and updates one flat slice in place::
+
+    def adam_math(p, g, m, v, vmax, s):
+        lam, keep, a1, b2, a2, step, bc2, eps = s       # the scalars, unpacked by name
+        ...
+
+``p``, ``g`` and the buffers are 1-D tensors over the same elements (2-D, one row per parameter, for a
+rule with ``rows=True``: per-layer norms as in LAMB and LARS). ``g`` is read, never written. A buffer the
+group does not keep (AMSGrad's maximum with ``amsgrad=False``) arrives as ``None``.
+
+The runner (:func:`run_rule`) applies the rule over the flat packs of ``deepzen.optim._compiled``
+(parameters that share a step count, packed into one flat buffer per state key):
+
+- eagerly (the default): ``math`` over cache-sized slices of each pack, the scalars as Python floats;
+- compiled (``fused=True``): the same ``math`` through ``torch.compile(dynamic=True)`` over the whole
+  pack, the scalars as one tensor (a new lr or step count does not recompile).
+
+``before`` and ``after`` run once per pack and step around the math, over the whole pack (gradient
+centralization before, Lookahead's synchronization after), so a wrapper such as Lookahead is written
+once and combines with any rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from deepzen import _tensors as T
+from deepzen.optim._compiled import FlatPack, fused_update, run_kernel, scalars
+
+Group = Mapping[str, Any]
+#: ``before(group, pack, grad, t) -> grad``: may return a new flat gradient (never write ``grad``).
+Before = Callable[[Group, FlatPack, Tensor, float], Tensor]
+#: ``after(group, pack, t)``: runs after the math, over the whole pack.
+After = Callable[[Group, FlatPack, float], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One algorithm's step.
+
+    Attributes:
+        buffers: the state keys ``math`` takes after ``p`` and ``g``, in its argument order.
+        math: ``math(p, g, *buffers, s)``: the in-place step of one flat slice; ``s`` holds the values
+            of ``scalars`` (Python floats eagerly, a 1-D tensor compiled: unpack them by name).
+        scalars: ``scalars(group, t)``: the step's scalars for parameters whose step count is ``t``.
+        initial: ``initial(group)``: the buffers a new parameter gets, with their initial values
+            (default: every buffer in ``buffers``, zero); a buffer left out arrives as ``None``.
+        before: optional step before the math (see ``Before``).
+        after: optional step after the math (see ``After``).
+        rows: ``math`` takes 2-D tensors, one row per parameter (per-layer norms), not 1-D slices.
+    """
+
+    buffers: tuple[str, ...]
+    math: Callable[..., None]
+    scalars: Callable[[Group, float], Sequence[float]]
+    initial: Callable[[Group], Mapping[str, float]] | None = None
+    before: Before | None = None
+    after: After | None = None
+    rows: bool = False
+
+    def init_state(self, p: Tensor, group: Group) -> dict[str, Tensor]:
+        """The buffers of a new parameter ``p``: contiguous, shaped like ``p``, at their initial values."""
+        initial = {k: 0.0 for k in self.buffers} if self.initial is None else self.initial(group)
+        return {k: torch.full_like(p, v, memory_format=torch.contiguous_format) for k, v in initial.items()}
+
+    def with_hooks(self, before: Before | None = None, after: After | None = None) -> Rule:
+        """This rule with ``before`` / ``after`` steps added (run after this rule's own ones)."""
+        return Rule(self.buffers, self.math, self.scalars, self.initial,
+                    _chain_before(self.before, before), _chain_after(self.after, after), self.rows)
+
+
+def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: Any, compiled: bool) -> None:
+    """Apply ``rule`` to ``batch`` (one device and dtype) over flat packs, eagerly or compiled."""
+
+    def step(pack: FlatPack, grad: Tensor, t: float) -> None:
+        if rule.before is not None:
+            grad = rule.before(group, pack, grad, t)
+        s = tuple(rule.scalars(group, t))
+        bufs = [pack.state.get(k) for k in rule.buffers]
+        if compiled:
+            _compiled_math(rule, pack, grad, bufs, scalars(s, pack.p))
+        elif rule.rows:
+            for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
+                rule.math(*rows, s)
+        else:
+            for start, stop in T.chunk_bounds(pack.p.numel()):
+                rule.math(pack.p[start:stop], grad[start:stop],
+                          *(None if b is None else b[start:stop] for b in bufs), s)
+        if rule.after is not None:
+            rule.after(group, pack, t)
+
+    fused_update(optimizer, batch, step)
+
+
+def _compiled_math(rule: Rule, pack: FlatPack, grad: Tensor, bufs: list[Tensor | None], s: Tensor) -> None:
+    if not rule.rows:
+        run_kernel(rule.math, pack.p, grad, *bufs, s)
+        return
+    for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
+        run_kernel(rule.math, *rows, s)
+
+
+def _rows_or_none(pack: FlatPack, bufs: list[Tensor | None]) -> list[list[Tensor | None]]:
+    n = len(pack.runs)
+    return [[None] * n if b is None else pack.rows(b) for b in bufs]
+
+
+def _chain_before(first: Before | None, second: Before | None) -> Before | None:
+    if first is None or second is None:
+        return first or second
+    return lambda group, pack, grad, t: second(group, pack, first(group, pack, grad, t), t)
+
+
+def _chain_after(first: After | None, second: After | None) -> After | None:
+    if first is None or second is None:
+        return first or second
+
+    def both(group: Group, pack: FlatPack, t: float) -> None:
+        first(group, pack, t)
+        second(group, pack, t)
+    return both
