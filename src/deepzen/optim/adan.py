@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def adan_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, n: Tensor, prev: Tensor, s: Tensor) -> None:
-    """One Adan step over flat tensors, in place (``fused=True``).
+    """One Adan step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
+    ``fused=True``).
 
     s = (1 − β1, 1 − β2, 1 − β3, β2, 1/(1 − β1ᵗ), β2/(1 − β2ᵗ), 1/√(1 − β3ᵗ), ε, η, 1 − ηλ, 1/(1 + ηλ),
     first step (1 or 0)).
@@ -30,6 +31,17 @@ def adan_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, n: Tensor, prev: Ten
     v.copy_(v_new)
     n.copy_(n_new)
     prev.copy_(g)
+
+def adan_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """See :func:`adan_kernel`."""
+    lr, wd = group["lr"], group["weight_decay"]
+    beta1, beta2, beta3 = group["betas"]
+    prox = not group["no_prox"]
+    return (1 - beta1, 1 - beta2, 1 - beta3, beta2, 1 / (1 - beta1**t), beta2 / (1 - beta2**t),
+            (1 - beta3**t) ** -0.5, group["eps"], lr, 1.0 if prox else 1 - lr * wd,
+            1 / (1 + lr * wd) if prox else 1.0, 1.0 if t == 1 else 0.0)
+
+ADAN = Rule(("exp_avg", "exp_avg_diff", "exp_avg_sq", "prev_grad"), adan_kernel, adan_scalars)
 
 
 class Adan(Optimizer):
@@ -64,6 +76,8 @@ class Adan(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_diff`` (v), ``exp_avg_sq`` (n), ``prev_grad``, ``step``.
     """
 
+    rule = ADAN
+
     def __init__(
         self,
         params: Any,
@@ -86,41 +100,3 @@ class Adan(Optimizer):
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "no_prox", "maximize", "fused")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {name: torch.zeros_like(p, memory_format=torch.contiguous_format)
-                for name in ("exp_avg", "exp_avg_diff", "exp_avg_sq", "prev_grad")}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
-        beta1, beta2, beta3 = group["betas"]
-        params, grads, prev = batch.params, batch.grads, batch["prev_grad"]
-        first = [i for i, t in enumerate(batch.steps) if t == 1]
-        if first:                                                        # d = 0 at the first step
-            T.copy_([prev[i] for i in first], [grads[i] for i in first])
-        diff = T.add(grads, prev, alpha=-1)                              # d = g − g_prev
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.lerp_(batch["exp_avg_diff"], diff, 1 - beta2)                  # v ← β2 v + (1 − β2) d
-        T.mul_(diff, beta2)
-        T.add_(diff, grads)                                              # w = g + β2 d
-        T.mul_(batch["exp_avg_sq"], beta3)
-        T.addcmul_(batch["exp_avg_sq"], diff, diff, 1 - beta3)           # n ← β3 n + (1 − β3) w²
-        denom = T.sqrt(batch["exp_avg_sq"])
-        T.div_(denom, [(1 - beta3**t) ** 0.5 for t in batch.steps])
-        T.add_(denom, eps)                                               # √n̂ + ε
-        if wd and group["no_prox"]:
-            T.mul_(params, 1 - lr * wd)
-        T.addcdiv_(params, batch["exp_avg"], denom, [-lr / (1 - beta1**t) for t in batch.steps])
-        T.addcdiv_(params, batch["exp_avg_diff"], denom, [-lr * beta2 / (1 - beta2**t) for t in batch.steps])
-        if wd and not group["no_prox"]:
-            T.div_(params, 1 + lr * wd)                                  # proximal decay
-        T.copy_(prev, grads)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
-        beta1, beta2, beta3 = group["betas"]
-        prox = not group["no_prox"]
-        s = [1 - beta1, 1 - beta2, 1 - beta3, beta2, 1 / (1 - beta1**t), beta2 / (1 - beta2**t),
-             (1 - beta3**t) ** -0.5, group["eps"], lr, 1.0 if prox else 1 - lr * wd,
-             1 / (1 + lr * wd) if prox else 1.0, 1.0 if t == 1 else 0.0]
-        run_kernel(adan_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_diff"],
-                   pack.state["exp_avg_sq"], pack.state["prev_grad"], scalars(s, pack.p))

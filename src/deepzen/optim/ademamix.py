@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def ademamix_kernel(p: Tensor, g: Tensor, m1: Tensor, m2: Tensor, nu: Tensor, s: Tensor) -> None:
-    """One AdEMAMix step over flat tensors, in place (``fused=True``).
+    """One AdEMAMix step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
+    ``fused=True``).
 
     s = (1 − β1, 1 − β3_t, 1 − β2, 1/(1 − β1ᵗ), α_t, 1/√(1 − β2ᵗ), ε, η, 1 − ηλ).
     """
@@ -44,6 +45,17 @@ def beta3_at(t: float, beta1: float, beta3: float, warmup: int | None) -> float:
 
     a = t / warmup
     return 0.5 ** (1 / ((1 - a) * half_life(beta1) + a * half_life(beta3) + 1))
+
+def ademamix_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """See :func:`ademamix_kernel`; α_t and β3_t from the warm-up schedules."""
+    lr = group["lr"]
+    beta1, beta2, beta3 = group["betas"]
+    alpha = alpha_at(t, group["alpha"], group["alpha_warmup"])
+    beta3_t = beta3_at(t, beta1, beta3, group["beta3_warmup"])
+    return (1 - beta1, 1 - beta3_t, 1 - beta2, 1 / (1 - beta1**t), alpha, (1 - beta2**t) ** -0.5, group["eps"],
+            lr, 1 - lr * group["weight_decay"])
+
+ADEMAMIX = Rule(("exp_avg_fast", "exp_avg_slow", "exp_avg_sq"), ademamix_kernel, ademamix_scalars)
 
 
 class AdEMAMix(Optimizer):
@@ -81,6 +93,8 @@ class AdEMAMix(Optimizer):
     State: ``exp_avg_fast`` (m1), ``exp_avg_slow`` (m2), ``exp_avg_sq`` (ν), ``step``.
     """
 
+    rule = ADEMAMIX
+
     def __init__(
         self,
         params: Any,
@@ -109,45 +123,3 @@ class AdEMAMix(Optimizer):
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {name: torch.zeros_like(p, memory_format=torch.contiguous_format)
-                for name in ("exp_avg_fast", "exp_avg_slow", "exp_avg_sq")}
-
-    def _schedules(self, group: dict[str, Any], t: float) -> tuple[float, float]:
-        beta1, _, beta3 = group["betas"]
-        return (alpha_at(t, group["alpha"], group["alpha_warmup"]),
-                beta3_at(t, beta1, beta3, group["beta3_warmup"]))
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        for t in sorted(set(batch.steps)):          # the schedules are per step count: one pass per t
-            same = [i for i, s in enumerate(batch.steps) if s == t]
-            self._update_at(group, batch if len(same) == len(batch) else batch.select(same), t)
-
-    def _update_at(self, group: dict[str, Any], batch: Batch, t: float) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
-        beta1, beta2, _ = group["betas"]
-        alpha, beta3 = self._schedules(group, t)
-        params, grads = batch.params, batch.grads
-        fast, slow, sq = batch["exp_avg_fast"], batch["exp_avg_slow"], batch["exp_avg_sq"]
-        T.lerp_(fast, grads, 1 - beta1)                                  # m1 ← β1 m1 + (1 − β1) g
-        T.lerp_(slow, grads, 1 - beta3)                                  # m2 ← β3_t m2 + (1 − β3_t) g
-        T.mul_(sq, beta2)
-        T.addcmul_(sq, grads, grads, 1 - beta2)                          # ν ← β2 ν + (1 − β2) g²
-        denom = T.sqrt(sq)
-        T.div_(denom, math.sqrt(1 - beta2**t))
-        T.add_(denom, group["eps"])                                      # √ν̂ + ε
-        numer = T.mul(fast, 1 / (1 - beta1**t))
-        T.add_(numer, slow, alpha=alpha)                                 # m̂1 + α_t m2
-        if wd:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ − ηλθ
-        T.addcdiv_(params, numer, denom, -lr)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr = group["lr"]
-        beta1, beta2, _ = group["betas"]
-        alpha, beta3 = self._schedules(group, t)
-        s = [1 - beta1, 1 - beta3, 1 - beta2, 1 / (1 - beta1**t), alpha, (1 - beta2**t) ** -0.5, group["eps"],
-             lr, 1 - lr * group["weight_decay"]]
-        run_kernel(ademamix_kernel, pack.p, grad, pack.state["exp_avg_fast"], pack.state["exp_avg_slow"],
-                   pack.state["exp_avg_sq"], scalars(s, pack.p))

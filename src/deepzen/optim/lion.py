@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def lion_kernel(p: Tensor, g: Tensor, m: Tensor, s: Tensor) -> None:
-    """One Lion step over flat tensors, in place (``fused=True``).
+    """One Lion step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
+    ``fused=True``).
 
     s = (1 − ηλ, η, 1 − β1, 1 − β2).
     """
     c = m + s[2] * (g - m)
     p.copy_(p * s[0] - s[1] * torch.sign(c))
     m.copy_(m + s[3] * (g - m))
+
+def lion_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(1 − ηλ, η, 1 − β1, 1 − β2)."""
+    beta1, beta2 = group["betas"]
+    return (1 - group["lr"] * group["weight_decay"], group["lr"], 1 - beta1, 1 - beta2)
+
+LION = Rule(("exp_avg",), lion_kernel, lion_scalars)
 
 
 class Lion(Optimizer):
@@ -51,6 +59,8 @@ class Lion(Optimizer):
     State: ``exp_avg`` (m), ``step``.
     """
 
+    rule = LION
+
     def __init__(
         self,
         params: Any,
@@ -70,23 +80,3 @@ class Lion(Optimizer):
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "maximize", "fused")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": torch.zeros_like(p, memory_format=torch.contiguous_format)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        params, grads, exp_avg = batch.params, batch.grads, batch["exp_avg"]
-        c = T.clone(exp_avg)
-        T.lerp_(c, grads, 1 - beta1)                                     # c = β1 m + (1 − β1) g
-        T.sign_(c)
-        if wd:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        T.add_(params, c, alpha=-lr)                                     # θ ← θ − η sign(c)
-        T.lerp_(exp_avg, grads, 1 - beta2)                               # m ← β2 m + (1 − β2) g
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr = group["lr"]
-        beta1, beta2 = group["betas"]
-        s = [1 - lr * group["weight_decay"], lr, 1 - beta1, 1 - beta2]
-        run_kernel(lion_kernel, pack.p, grad, pack.state["exp_avg"], scalars(s, pack.p))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def madgrad_kernel(p: Tensor, g: Tensor, s_sum: Tensor, nu: Tensor, x0: Tensor, s: Tensor) -> None:
-    """One MADGRAD step over flat tensors, in place (``fused=True``).
+    """One MADGRAD step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
+    ``fused=True``).
 
     s = (λ coupled, λ_t = η√t, ε, c = 1 − momentum, ηλ decoupled).
     """
@@ -25,6 +26,15 @@ def madgrad_kernel(p: Tensor, g: Tensor, s_sum: Tensor, nu: Tensor, x0: Tensor, 
     p.copy_(p + s[3] * (z - p) - s[4] * p)
     s_sum.copy_(s_new)
     nu.copy_(nu_new)
+
+def madgrad_rule_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """See :func:`madgrad_kernel`."""
+    lr, wd = group["lr"], group["weight_decay"]
+    decoupled = group["decoupled"]
+    return (0.0 if decoupled else wd, lr * t**0.5, group["eps"], 1 - group["momentum"], lr * wd if decoupled else 0.0)
+
+MADGRAD_RULE = Rule(("grad_sum", "grad_sum_sq", "initial"), madgrad_kernel, madgrad_rule_scalars,
+                    initial=lambda group: {"grad_sum": 0.0, "grad_sum_sq": 0.0})   # x₀: a copy, see _init_state
 
 
 class MADGRAD(Optimizer):
@@ -61,6 +71,8 @@ class MADGRAD(Optimizer):
     State: ``grad_sum`` (s), ``grad_sum_sq`` (ν), ``initial`` (x₀), ``step``.
     """
 
+    rule = MADGRAD_RULE
+
     def __init__(
         self,
         params: Any,
@@ -84,33 +96,4 @@ class MADGRAD(Optimizer):
         C.check_flags(group, "decoupled", "maximize", "fused")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"grad_sum": torch.zeros_like(p, memory_format=torch.contiguous_format),
-                "grad_sum_sq": torch.zeros_like(p, memory_format=torch.contiguous_format),
-                "initial": p.detach().clone(memory_format=torch.contiguous_format)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
-        c = 1 - group["momentum"]
-        params, grads = batch.params, batch.grads
-        decoupled = group["decoupled"] and wd
-        if wd and not group["decoupled"]:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        weights = [lr * t**0.5 for t in batch.steps]                     # λ_t = η√t
-        T.add_(batch["grad_sum"], T.mul(grads, weights))                 # s ← s + λ_t g
-        T.addcmul_(batch["grad_sum_sq"], grads, T.mul(grads, weights))   # ν ← ν + λ_t g²
-        denom = [x.pow(1 / 3) for x in batch["grad_sum_sq"]]
-        T.add_(denom, eps)                                               # ∛ν + ε
-        z = T.clone(batch["initial"])
-        T.addcdiv_(z, batch["grad_sum"], denom, -1)                      # z = x₀ − s/(∛ν + ε)
-        old = T.clone(params) if decoupled else params
-        T.lerp_(params, z, c)                                            # θ ← (1 − c)θ + c z
-        if decoupled:
-            T.add_(params, old, alpha=-lr * wd)                          # θ − ηλ θ_old
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
-        decoupled = group["decoupled"]
-        s = [0.0 if decoupled else wd, lr * t**0.5, group["eps"], 1 - group["momentum"],
-             lr * wd if decoupled else 0.0]
-        run_kernel(madgrad_kernel, pack.p, grad, pack.state["grad_sum"], pack.state["grad_sum_sq"],
-                   pack.state["initial"], scalars(s, pack.p))
+        return {**super()._init_state(p, group), "initial": p.detach().clone(memory_format=torch.contiguous_format)}

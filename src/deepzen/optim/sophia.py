@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -9,18 +10,26 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def sophia_kernel(p: Tensor, g: Tensor, m: Tensor, h: Tensor, s: Tensor) -> None:
-    """One Sophia step over flat tensors, in place (``fused=True``).
+    """One Sophia step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
+    ``fused=True``).
 
     s = (1 − ηλ, 1 − β1, γ, ε, η).
     """
     m_new = m + s[1] * (g - m)
     p.copy_(p * s[0] - s[4] * torch.clamp(m_new / (s[2] * h + s[3]), -1.0, 1.0))
     m.copy_(m_new)
+
+def sophia_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(1 − ηλ, 1 − β1, γ, ε, η)."""
+    lr = group["lr"]
+    return (1 - lr * group["weight_decay"], 1 - group["betas"][0], group["gamma"], group["eps"], lr)
+
+SOPHIA = Rule(("exp_avg", "hessian"), sophia_kernel, sophia_scalars)
 
 
 class Sophia(Optimizer):
@@ -66,6 +75,8 @@ class Sophia(Optimizer):
     State: ``exp_avg`` (m), ``hessian`` (h), ``step``.
     """
 
+    rule = SOPHIA
+
     def __init__(
         self,
         params: Any,
@@ -91,9 +102,6 @@ class Sophia(Optimizer):
         C.check_range("hessian_interval", group["hessian_interval"], 1.0)
         C.check_flags(group, "maximize", "fused")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": torch.zeros_like(p, memory_format=torch.contiguous_format),
-                "hessian": torch.zeros_like(p, memory_format=torch.contiguous_format)}
 
     @torch.no_grad()
     def update_hessian(self, batch_size: int) -> None:
@@ -117,23 +125,3 @@ class Sophia(Optimizer):
             if hs:
                 T.mul_(hs, beta2)
                 T.addcmul_(hs, gs, gs, (1 - beta2) * batch_size)        # h ← β2 h + (1 − β2) B ĝ²
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, wd = group["lr"], group["weight_decay"]
-        beta1 = group["betas"][0]
-        params, exp_avg = batch.params, batch["exp_avg"]
-        if wd:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        T.lerp_(exp_avg, batch.grads, 1 - beta1)                         # m ← β1 m + (1 − β1) g
-        denom = T.mul(batch["hessian"], group["gamma"])
-        T.add_(denom, group["eps"])                                      # γh + ε
-        ratio = T.clone(exp_avg)
-        T.div_(ratio, denom)
-        T.clamp_min_(ratio, -1.0)
-        T.clamp_max_(ratio, 1.0)                                         # clip(m / (γh + ε), 1)
-        T.add_(params, ratio, alpha=-lr)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr = group["lr"]
-        s = [1 - lr * group["weight_decay"], 1 - group["betas"][0], group["gamma"], group["eps"], lr]
-        run_kernel(sophia_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["hessian"], scalars(s, pack.p))
