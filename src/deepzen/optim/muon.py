@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim.adam import Adam
+from deepzen.optim.adam import adam_math, adam_scalars
 
 ADJUSTMENTS = ("match_rms_adamw", "original", "none")
 #: names that mark a parameter as an embedding or an output head (for ``named_parameters()`` input)
@@ -178,12 +178,12 @@ class Muon(Optimizer):
         adamw = [i for i, s in enumerate(batch.states) if "momentum_buffer" not in s]
         for i in muon:
             self._muon_step(group, batch.params[i], batch.grads[i], batch.states[i]["momentum_buffer"])
-        if adamw:
-            part = batch.select(adamw)
-            part.state = {k: [batch.states[i][k] for i in adamw] for k in ("exp_avg", "exp_avg_sq")}
-            adam_group = {"lr": group["lr"], "eps": group["adamw_eps"], "betas": group["adamw_betas"],
-                          "weight_decay": group["weight_decay"], "decoupled": True, "amsgrad": False}
-            Adam._update(self, adam_group, part, loss)                    # type: ignore[arg-type]
+        adam_group = {"lr": group["lr"], "eps": group["adamw_eps"], "betas": group["adamw_betas"],
+                      "weight_decay": group["weight_decay"], "decoupled": True}
+        for i in adamw:                                                  # AdamW: Adam's own rule
+            state = batch.states[i]
+            adam_math(batch.params[i], batch.grads[i], state["exp_avg"], state["exp_avg_sq"], None,
+                      adam_scalars(adam_group, batch.steps[i]))
 
     def _muon_step(self, group: dict[str, Any], p: Tensor, g: Tensor, buf: Tensor) -> None:
         mu, lr = group["momentum"], group["lr"]
