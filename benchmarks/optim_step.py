@@ -185,8 +185,8 @@ def implementations(name: str, algo: Algorithm) -> dict[str, Make]:
         return impls
     impls["deepzen"] = lambda ps: dzo.create(name, ps, **algo.deepzen)
     cls = dzo.get_class(name)
-    compiled_rule = getattr(cls, "rule", None) is not None and cls._fused_update is dzo.Optimizer._fused_update
-    if compiled_rule or cls._fused_step is not dzo.Optimizer._fused_step:      # fused=True: torch.compile
+    if "fused" in inspect.signature(cls).parameters and cls._fused_update is dzo.Optimizer._fused_update:
+        # fused=True: the compiled rule (or kernel) where torch has no fused kernel
         impls["deepzen fused"] = lambda ps: dzo.create(name, ps, **algo.deepzen, fused=True)
     if algo.torch is not None:
         cls, kw, fused = algo.torch

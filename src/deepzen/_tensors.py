@@ -1,12 +1,9 @@
 """The one module that touches private PyTorch APIs (``torch._foreach_*``, ``torch._fused_*``).
 
-Optimizer math in deepzen is written once per algorithm as in-place operations over *lists* of
-tensors. The functions here run such a list operation either as one multi-tensor ``torch._foreach_*``
-call or, for a single tensor, as the plain tensor method (no list overhead). If PyTorch changes or drops
-a private API, this is the one file to fix.
-
-A scalar argument may be a Python number (same for every tensor) or a list with one value per tensor
-(for example a bias correction that depends on each parameter's own step count).
+Optimizer math in deepzen is written once per algorithm, as a rule over flat tensors
+(``deepzen.optim._rule``); what remains here is the plumbing around it: a few multi-tensor list ops
+(step counts, packing, Lookahead's wrapper), layout helpers for flat packs, and torch's fused kernels.
+If PyTorch changes or drops a private API, this is the one file to fix.
 """
 
 from __future__ import annotations
@@ -19,221 +16,37 @@ from torch import Tensor
 
 Tensors = list[Tensor]
 Scalar = Union[float, int]
-Scalars = Union[Scalar, Sequence[Scalar]]
-TensorsOrScalars = Union[Scalar, Sequence[Scalar], Tensors]
 
-#: Tensors with at least this many elements are updated one at a time (each op on the same tensor while
-#: it is in cache); smaller ones go through one multi-tensor call per op (less Python overhead).
-#: 2**17 rather than 2**16: with 2**16, the 70k-element convolution weights of a small CNN went through
-#: the chunked path in 3 pieces each, ~10% slower per step than multi-tensor blocks.
+#: Contiguous tensors with at least this many elements get a flat pack of their own, aliasing their
+#: memory (nothing copied); smaller ones are packed together into one flat buffer per state key.
 BIG_TENSOR_NUMEL = 1 << 17
-#: Elementwise algorithms update big tensors in flat chunks of this many elements per thread (a chunk
-#: is CHUNK_NUMEL x torch.get_num_threads()): each thread's share of every buffer stays in its L2 cache
+#: A rule runs eagerly over flat slices of this many elements per thread (a slice is
+#: CHUNK_NUMEL x torch.get_num_threads()): each thread's share of every buffer stays in its L2 cache
 #: from one op to the next, and temporaries stay small instead of fresh pages from the OS every step.
-#: Measured on 4 x 4M params, 2 threads: 2**15 per chunk 58 ms (Yogi), 2**16 31 ms, 2**17 28 ms;
-#: 1 thread: 2**16 per chunk best.
+#: Measured (before the rules, with the same slicing) on 4 x 4M params, 2 threads: 2**15 per chunk
+#: 58 ms (Yogi), 2**16 31 ms, 2**17 28 ms; 1 thread: 2**16 per chunk best.
 CHUNK_NUMEL = 1 << 16
-#: Small tensors go through multi-tensor calls in blocks of about this many elements (all of an
-#: algorithm's ops run on one block while it is in cache; ~6% faster than one call over 300 tensors).
-SMALL_BLOCK_NUMEL = 1 << 16
 
 
-def _first(value):  # type: ignore[no-untyped-def]
-    """The value for a single tensor: the first entry of a per-tensor list, else the value itself."""
-    return value[0] if isinstance(value, (list, tuple)) else value
-
-
-def _as_list(value):  # type: ignore[no-untyped-def]
-    return list(value) if isinstance(value, tuple) else value
-
-
-# ----------------------------------------------------------------------------- in-place list ops
-def add_(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> None:
-    """xs += alpha * other."""
-    if len(xs) == 1:
-        xs[0].add_(_first(other), alpha=alpha)
-    elif isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
-        torch._foreach_add_(xs, _as_list(other), alpha=alpha)
-    else:
-        torch._foreach_add_(xs, _as_list(other) if alpha == 1 else _scale(other, alpha))
-
-
-def sub_(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> None:
-    """xs -= alpha * other."""
-    if len(xs) == 1:
-        xs[0].sub_(_first(other), alpha=alpha)
-    elif isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
-        torch._foreach_sub_(xs, _as_list(other), alpha=alpha)
-    else:
-        torch._foreach_sub_(xs, _as_list(other) if alpha == 1 else _scale(other, alpha))
-
-
-def _scale(values: Scalars, alpha: Scalar) -> Scalars:
-    if isinstance(values, (list, tuple)):
-        return [v * alpha for v in values]
-    return values * alpha
-
-
-def mul_(xs: Tensors, other: TensorsOrScalars) -> None:
-    """xs *= other (scalar, per-tensor scalars, or tensors)."""
-    if len(xs) == 1:
-        xs[0].mul_(_first(other))
-    else:
-        torch._foreach_mul_(xs, _as_list(other))
-
-
-def div_(xs: Tensors, other: TensorsOrScalars) -> None:
-    """xs /= other."""
-    if len(xs) == 1:
-        xs[0].div_(_first(other))
-    else:
-        torch._foreach_div_(xs, _as_list(other))
-
-
-def addcmul_(xs: Tensors, a: Tensors, b: Tensors, value: Scalars = 1) -> None:
-    """xs += value * a * b."""
-    if len(xs) == 1:
-        xs[0].addcmul_(a[0], b[0], value=_first(value))
-    else:
-        torch._foreach_addcmul_(xs, a, b, _as_list(value))
-
-
-def addcdiv_(xs: Tensors, a: Tensors, b: Tensors, value: Scalars = 1) -> None:
-    """xs += value * a / b."""
-    if len(xs) == 1:
-        xs[0].addcdiv_(a[0], b[0], value=_first(value))
-    else:
-        torch._foreach_addcdiv_(xs, a, b, _as_list(value))
+# ----------------------------------------------------------------------------- list ops
+def add_(xs: Tensors, value: Scalar) -> None:
+    """xs += value (one multi-tensor call)."""
+    torch._foreach_add_(xs, value)
 
 
 def lerp_(xs: Tensors, ends: Tensors, weight: Scalar) -> None:
     """xs += weight * (ends - xs)."""
-    if len(xs) == 1:
-        xs[0].lerp_(ends[0], weight)
-    else:
-        torch._foreach_lerp_(xs, ends, weight)
-
-
-def maximum_(xs: Tensors, other: Tensors) -> None:
-    """xs = max(xs, other), elementwise."""
-    if len(xs) == 1:
-        torch.maximum(xs[0], other[0], out=xs[0])
-    else:
-        torch._foreach_maximum_(xs, other)
-
-
-def clamp_min_(xs: Tensors, low: Scalars) -> None:
-    """xs = max(xs, low)."""
-    if len(xs) == 1:
-        xs[0].clamp_min_(_first(low))
-    else:
-        torch._foreach_clamp_min_(xs, _as_list(low))
-
-
-def clamp_max_(xs: Tensors, high: Scalars) -> None:
-    """xs = min(xs, high)."""
-    if len(xs) == 1:
-        xs[0].clamp_max_(_first(high))
-    else:
-        torch._foreach_clamp_max_(xs, _as_list(high))
-
-
-def sqrt_(xs: Tensors) -> None:
-    """xs = sqrt(xs)."""
-    if len(xs) == 1:
-        xs[0].sqrt_()
-    else:
-        torch._foreach_sqrt_(xs)
-
-
-def abs_(xs: Tensors) -> None:
-    """xs = |xs|."""
-    if len(xs) == 1:
-        xs[0].abs_()
-    else:
-        torch._foreach_abs_(xs)
-
-
-def sign_(xs: Tensors) -> None:
-    """xs = sign(xs)."""
-    if len(xs) == 1:
-        xs[0].sign_()
-    else:
-        torch._foreach_sign_(xs)
-
-
-def neg_(xs: Tensors) -> None:
-    """xs = -xs."""
-    if len(xs) == 1:
-        xs[0].neg_()
-    else:
-        torch._foreach_neg_(xs)
-
-
-def reciprocal_(xs: Tensors) -> None:
-    """xs = 1 / xs."""
-    if len(xs) == 1:
-        xs[0].reciprocal_()
-    else:
-        torch._foreach_reciprocal_(xs)
+    torch._foreach_lerp_(xs, ends, weight)
 
 
 def copy_(xs: Tensors, src: Tensors) -> None:
     """xs = src (values copied)."""
-    if len(xs) == 1:
-        xs[0].copy_(src[0])
-    else:
-        torch._foreach_copy_(xs, src)
-
-
-def zero_(xs: Tensors) -> None:
-    """xs = 0."""
-    if len(xs) == 1:
-        xs[0].zero_()
-    else:
-        torch._foreach_zero_(xs)
-
-
-# ----------------------------------------------------------------------------- out-of-place list ops
-def clone(xs: Tensors) -> Tensors:
-    """New tensors holding copies of xs."""
-    return [x.clone() for x in xs] if len(xs) == 1 else torch._foreach_mul(xs, 1)
-
-
-def mul(xs: Tensors, other: TensorsOrScalars) -> Tensors:
-    """New tensors xs * other."""
-    if len(xs) == 1:
-        return [torch.mul(xs[0], _first(other))]
-    return list(torch._foreach_mul(xs, _as_list(other)))
-
-
-def add(xs: Tensors, other: TensorsOrScalars, alpha: Scalar = 1) -> Tensors:
-    """New tensors xs + alpha * other."""
-    if len(xs) == 1:
-        return [torch.add(xs[0], _first(other), alpha=alpha)]
-    if isinstance(other, (list, tuple)) and other and isinstance(other[0], Tensor):
-        return list(torch._foreach_add(xs, _as_list(other), alpha=alpha))
-    return list(torch._foreach_add(xs, _as_list(other) if alpha == 1 else _scale(other, alpha)))
-
-
-def sqrt(xs: Tensors) -> Tensors:
-    """New tensors sqrt(xs)."""
-    return [torch.sqrt(xs[0])] if len(xs) == 1 else list(torch._foreach_sqrt(xs))
-
-
-def abs(xs: Tensors) -> Tensors:  # noqa: A001 - mirrors the torch name
-    """New tensors |xs|."""
-    return [torch.abs(xs[0])] if len(xs) == 1 else list(torch._foreach_abs(xs))
+    torch._foreach_copy_(xs, src)
 
 
 def neg(xs: Tensors) -> Tensors:
     """New tensors -xs."""
-    return [torch.neg(xs[0])] if len(xs) == 1 else list(torch._foreach_neg(xs))
-
-
-def norm(xs: Tensors) -> Tensors:
-    """The Euclidean norm of each tensor, as 0-d tensors."""
-    return [torch.linalg.vector_norm(xs[0])] if len(xs) == 1 else list(torch._foreach_norm(xs))
+    return list(torch._foreach_neg(xs))
 
 
 # ----------------------------------------------------------------------------- grouping and layout
@@ -274,11 +87,6 @@ def is_dense(t: Tensor) -> bool:
             return False
         expected *= size
     return True
-
-
-def flat_view(t: Tensor) -> Tensor:
-    """A 1-D view sharing memory with ``t`` (``t`` must be contiguous)."""
-    return t.view(-1)
 
 
 def flat_alias(t: Tensor, offset: int = 0, shape: tuple[int, ...] | None = None) -> Tensor:

@@ -128,8 +128,8 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
 #: The algorithms whose ``fused=True`` runs a kernel compiled by torch.compile (written out here, not
 #: read from the classes), and their contract specs with ``fused=True``.
 COMPILED_FUSED_NAMES = ("radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
-                        "adopt", "ladopt", "lion", "adan", "madgrad", "ademamix", "schedulefree_adamw",
-                        "schedulefree_sgd", "sophia")
+                        "adopt", "ladopt", "nadam", "adamax", "rmsprop", "adadelta", "lion", "adan", "madgrad",
+                        "ademamix", "schedulefree_adamw", "schedulefree_sgd", "sophia")
 FUSED_SPECS = [dataclasses.replace(SPECS[n], kwargs={**SPECS[n].kwargs, "fused": True}, label=f"{n}-fused")
                for n in COMPILED_FUSED_NAMES]
 

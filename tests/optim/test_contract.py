@@ -358,17 +358,15 @@ def test_big_tensor_path_equals_many_small_tensors(spec: Spec, monkeypatch: pyte
     # Thresholds scaled down (same code paths, a fraction of the time): many chunks and blocks.
     monkeypatch.setattr(T, "BIG_TENSOR_NUMEL", 4096)
     monkeypatch.setattr(T, "CHUNK_NUMEL", 1000)
-    monkeypatch.setattr(T, "SMALL_BLOCK_NUMEL", 3000, raising=False)
     big = 2 * T.BIG_TENSOR_NUMEL + 1237                  # chunked path, with a ragged last chunk
     for hp in code_paths(spec):
         one = _run_flat(spec, [big], hp)
-        if getattr(optimizer_class(spec), "elementwise", True):
-            pieces = [100] * (big // 100) + [big % 100]      # all below BIG_TENSOR_NUMEL: multi-tensor path
+        if not getattr(optimizer_class(spec).rule, "rows", False):    # per-layer norms: pieces differ
+            pieces = [100] * (big // 100) + [big % 100]      # all below BIG_TENSOR_NUMEL: one packed buffer
             torch.testing.assert_close(one, _run_flat(spec, pieces, hp), rtol=1e-13, atol=1e-15)
         mixed = [big, 7, T.BIG_TENSOR_NUMEL, 300]
         default = _run_flat(spec, mixed, hp)
-        with monkeypatch.context() as patch:           # the same tensors, all through the multi-tensor path
+        with monkeypatch.context() as patch:           # the same tensors, all in one packed buffer
             patch.setattr(T, "BIG_TENSOR_NUMEL", 1 << 40)
-            patch.setattr(T, "SMALL_BLOCK_NUMEL", 1 << 40, raising=False)     # one call over all four
             forced = _run_flat(spec, mixed, hp)
         torch.testing.assert_close(default, forced, rtol=1e-13, atol=1e-15)

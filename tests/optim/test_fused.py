@@ -17,14 +17,15 @@ import torch
 
 import deepzen.optim as dzo
 import deepzen.optim._compiled as compiled
-from tests.optim import (test_adabound, test_adan, test_ademamix, test_adopt, test_eve, test_lamb, test_lars, test_lion,
-                         test_lookahead, test_madgrad, test_qhadam, test_radam, test_ranger, test_schedulefree,
-                         test_sophia, test_yogi)
+from tests.optim import (test_adabound, test_adadelta, test_adamax, test_adan, test_ademamix, test_adopt, test_eve,
+                         test_lamb, test_lars, test_lion, test_lookahead, test_madgrad, test_nadam, test_qhadam,
+                         test_radam, test_ranger, test_rmsprop, test_schedulefree, test_sophia, test_yogi)
 from tests.optim.contract_cases import COMPILED_FUSED_NAMES, SPECS, grad_stream, set_grads, step
 from tests.optim.harness import Case, cases_params, run_case
 
-MODULES = (test_adabound, test_adan, test_ademamix, test_adopt, test_eve, test_lamb, test_lars, test_lion,
-           test_lookahead, test_madgrad, test_qhadam, test_radam, test_ranger, test_schedulefree, test_sophia, test_yogi)
+MODULES = (test_adabound, test_adadelta, test_adamax, test_adan, test_ademamix, test_adopt, test_eve, test_lamb,
+           test_lars, test_lion, test_lookahead, test_madgrad, test_nadam, test_qhadam, test_radam, test_ranger,
+           test_rmsprop, test_schedulefree, test_sophia, test_yogi)
 FUSED_CASES = [dataclasses.replace(c, kwargs={**c.kwargs, "fused": True}, id=f"{c.id}-fused")
                for m in MODULES for c in m.CASES if c.name in COMPILED_FUSED_NAMES]
 
@@ -159,7 +160,7 @@ def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) 
     p.grad = torch.ones(3)
     with pytest.raises(RuntimeError, match="fused=False") as err:
         opt.step()
-    assert "yogi_kernel" in str(err.value) and "no C++ compiler found" in str(err.value)
+    assert "yogi_math" in str(err.value) and "no C++ compiler found" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- many layer shapes

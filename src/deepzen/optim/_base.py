@@ -1,7 +1,7 @@
 """The base class every deepzen optimizer derives from.
 
 It keeps the rules every deepzen optimizer follows (the torch.optim contract, listed below) in one
-place so each algorithm file holds only its math:
+place so each algorithm file holds only its :class:`~deepzen.optim._rule.Rule` and its checks:
 
 - hyperparameters live in ``param_groups``; every group (also one added later with
   ``add_param_group``) is validated by the subclass's :meth:`Optimizer._check_group`;
@@ -11,21 +11,20 @@ place so each algorithm file holds only its math:
 - ``step(closure)`` evaluates the closure under ``torch.enable_grad()`` and returns its loss;
 - complex parameters are updated as ``torch.view_as_real`` pairs;
 - ``lr`` may be a 1-element tensor (read once per step, as torch's loops do);
-- sparse gradients go, one parameter at a time, to ``_update_sparse`` of the algorithms that take
-  them (``sparse_gradients = True``); the others refuse them;
+- sparse gradients go to ``_update_sparse`` of the algorithms that take them
+  (``sparse_gradients = True``); the others refuse them;
 - ``load_state_dict`` also loads state dicts of older versions and of torch's own optimizers
   (see ``_compat``).
 
-Each step, a group's parameters are split by (device, dtype) and by size: small tensors are updated
-together through multi-tensor calls (over blocks of about ``SMALL_BLOCK_NUMEL`` elements), big ones one
-at a time, and for elementwise algorithms (``elementwise = True``) big ones in flat chunks so
-temporaries stay in cache.
+Each step, a group's parameters with gradients are gathered (state created, step counts advanced),
+split by (device, dtype), and go either to torch's fused kernel (Adam family, SGD family, Adagrad:
+where the group uses it) or to the algorithm's rule, run by ``_rule.run_rule`` over flat packs of the
+parameters that share a step count (see docs/OPTIMIZERS-DESIGN.md).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,16 +33,15 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim._compat import settle_loaded_state, upgrade_state_dict
-from deepzen.optim._compiled import FlatPack, fused_update
 from deepzen.optim._rule import Rule, run_rule
 
 
 @dataclass
 class Batch:
-    """Parameters of one group updated together by one call of an algorithm's ``_update``.
+    """The parameters of one group that have a gradient this step, with their state.
 
     Attributes:
-        params: the parameters (or flat chunks of them), updated in place.
+        params: the parameters (complex ones as real views), updated in place.
         grads: their gradients (never modified in place; ``maximize`` already applied).
         state: per-parameter buffers shaped like the parameters, by state key (``exp_avg`` ...).
         steps: each parameter's step count t, already counting this step (1 on its first step).
@@ -78,45 +76,22 @@ class Batch:
             states=[self.states[i] for i in pos] if self.states else [],
         )
 
-    def chunks(self) -> Iterator[Batch]:
-        """Single-parameter batches over flat chunks of this one-parameter batch."""
-        (p,) = self.params
-        flat = [T.flat_view(p), T.flat_view(self.grads[0].contiguous())]
-        bufs = {k: T.flat_view(v[0]) for k, v in self.state.items()}
-        for start, stop in T.chunk_bounds(p.numel()):
-            yield Batch(
-                params=[flat[0][start:stop]],
-                grads=[flat[1][start:stop]],
-                state={k: [b[start:stop]] for k, b in bufs.items()},
-                steps=self.steps,
-                step_tensors=self.step_tensors,
-                states=self.states,
-            )
-
 
 class Optimizer(torch.optim.Optimizer):
     """Base of deepzen's optimizers: a ``torch.optim.Optimizer`` with validated groups, per-parameter
-    step counts, closure handling and size-aware multi-tensor dispatch.
+    step counts, closure handling, and each algorithm's rule run over flat packs (or torch's fused kernels).
 
     Subclasses define:
 
+    - ``rule``: the algorithm's :class:`~deepzen.optim._rule.Rule` (its buffers, scalars and math);
     - ``_check_group(group)``: raise ``ValueError`` for bad hyperparameters (see ``_checks``);
-    - ``_init_state(p, group)``: the buffers a new parameter needs, each shaped like ``p``;
-    - ``_update(group, batch, loss)``: the in-place update of one :class:`Batch`, written with
-      ``deepzen._tensors`` list ops.
+    - optionally ``_fused_update(group, batch)``: torch's fused kernel, where it computes the rule's math.
 
-    Class attributes: ``elementwise`` (the update treats every element independently, so big tensors
-    may be chunked; False for per-tensor norms as in LAMB and LARS), ``needs_loss`` (the closure
-    is required, as in Eve) and ``sparse_gradients`` (sparse gradients are taken, through
-    ``_update_sparse``).
-
-    ``fused=True`` on an algorithm torch has no kernel for runs ``_fused_step``: the update written as
-    one elementwise function of flat tensors, compiled by ``torch.compile`` (see ``_compiled``).
+    Class attributes: ``needs_loss`` (the closure is required, as in Eve) and ``sparse_gradients``
+    (sparse gradients are taken, through ``_update_sparse``).
     """
 
-    #: The algorithm's step (see ``_rule``); ``None`` for an algorithm still written as ``_update``.
     rule: Rule | None = None
-    elementwise: bool = True
     needs_loss: bool = False
     sparse_gradients: bool = False
 
@@ -244,43 +219,39 @@ class Optimizer(torch.optim.Optimizer):
             raise RuntimeError(f"{name} does not support sparse gradients of complex parameters")
 
     def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        """The update of parameters whose gradients are sparse, one at a time through ``_update`` (its
-        single-tensor operations take a sparse gradient); with weight decay, which touches every
-        element, the gradient is made dense first."""
-        for i in range(len(batch)):
-            single = batch.select([i])
-            if group.get("weight_decay"):
-                single.grads = [single.grads[0].to_dense()]
-            self._update(group, single, loss)
+        """The update of parameters whose gradients are sparse: the rule on the gradients made dense
+        (the same result; algorithms with a lazy sparse form, as Adagrad, override this)."""
+        batch.grads = [g.to_dense() for g in batch.grads]
+        run_rule(self, self._rule(), group, batch, compiled=False)
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        """Split by (device, dtype); each part goes to a fused kernel where the algorithm has one
-        (:meth:`_fused_update`), else by size to ``_update``."""
+        """Split by (device, dtype); each part goes to torch's fused kernel where the algorithm has one
+        and the group uses it (:meth:`_fused_update`), else to the algorithm's rule (eager, or compiled
+        with ``fused=True``)."""
         groups = T.group_by_device_dtype(range(len(batch)), batch.params)
         torch_kernel = type(self)._fused_update is not Optimizer._fused_update
         for (device, dtype), positions in groups.items():
             part = batch if len(groups) == 1 else batch.select(positions)
-            if self.rule is not None and not (torch_kernel and self._use_fused(group, device, dtype)):
-                run_rule(self, self.rule, group, part, compiled=bool(group.get("fused")))
+            if not (torch_kernel and self._use_fused(group, device, dtype)):
+                run_rule(self, self._rule(), group, part, compiled=bool(group.get("fused")))
                 continue
-            if not self._use_fused(group, device, dtype):
-                self._update_by_size(group, part, loss)
-                continue
-            if torch_kernel and not _all_contiguous_lists(part):
+            if not _all_contiguous_lists(part):
                 # torch's kernels walk each tensor's memory in order, pairing the i-th element of the
-                # parameter with the i-th of its gradient and buffers: other layouts take the loop.
+                # parameter with the i-th of its gradient and buffers: other layouts take the rule.
                 walkable = [i for i in range(len(part)) if _one_dense_layout(part, i)]
                 if len(walkable) < len(part):
                     kept = set(walkable)
                     rest = part.select(i for i in range(len(part)) if i not in kept)
-                    if self.rule is not None:
-                        run_rule(self, self.rule, group, rest, compiled=False)
-                    else:
-                        self._update_by_size(group, rest, loss)
+                    run_rule(self, self._rule(), group, rest, compiled=False)
                     if not walkable:
                         continue
                     part = part.select(walkable)
             self._fused_update(group, part)
+
+    def _rule(self) -> Rule:
+        if self.rule is None:
+            raise NotImplementedError(f"{type(self).__name__} defines no rule (see deepzen.optim._rule)")
+        return self.rule
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
         """Whether ``_fused_update`` takes this group's tensors: the group's ``fused`` option, where it
@@ -291,48 +262,9 @@ class Optimizer(torch.optim.Optimizer):
         return bool(choice)
 
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
-        """The update through one kernel: torch's fused kernel where the math matches it exactly
-        (subclasses override this), else the algorithm's ``_fused_step`` compiled over flat packs."""
-        if type(self)._fused_step is Optimizer._fused_step:
-            raise NotImplementedError(f"{type(self).__name__} has no fused kernel")
-        fused_update(self, batch, lambda pack, grad, t: self._fused_step(group, pack, grad, t))
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        """One step of a :class:`FlatPack` whose parameters all have step count ``t``, through the
-        algorithm's kernel (``run_kernel``); ``grad`` is the flat gradient."""
-        raise NotImplementedError
-
-    def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        """``_update`` over one device and dtype: small tensors in cache-sized multi-tensor blocks, big
-        ones one at a time (elementwise algorithms: in flat chunks)."""
-        big_numel = T.BIG_TENSOR_NUMEL
-        # Per-tensor algorithms (norms, trust ratios) pay per call for work on the whole block: one call.
-        block_numel = T.SMALL_BLOCK_NUMEL if self.elementwise else math.inf
-        sizes = [p.numel() for p in batch.params]
-        # Small tensors: multi-tensor calls over blocks of ~block_numel elements, so a block's
-        # buffers stay in cache from one op of the algorithm to the next.
-        block, block_size = [], 0
-        for i, n in enumerate(sizes):
-            if n < big_numel:
-                block.append(i)
-                block_size += n
-                if block_size >= block_numel:
-                    self._update(group, batch.select(block), loss)
-                    block, block_size = [], 0
-        if block:
-            self._update(group, batch.select(block), loss)
-        for i, n in enumerate(sizes):
-            if n < big_numel:
-                continue
-            single = batch.select([i])
-            if self.elementwise and _all_contiguous(single):
-                for piece in single.chunks():
-                    self._update(group, piece, loss)
-            else:
-                self._update(group, single, loss)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        raise NotImplementedError
+        """The update through torch's fused kernel, for algorithms whose math matches one exactly
+        (subclasses override this; each such kernel is tested against the algorithm's rule)."""
+        raise NotImplementedError(f"{type(self).__name__} has no torch kernel")
 
 
 def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float]]:
@@ -374,10 +306,6 @@ def _one_dense_layout(batch: Batch, i: int) -> bool:
     strides = p.stride()
     return T.is_dense(p) and batch.grads[i].stride() == strides and all(
         v[i].stride() == strides for v in batch.state.values())
-
-
-def _all_contiguous(batch: Batch) -> bool:
-    return batch.params[0].is_contiguous() and all(v[0].is_contiguous() for v in batch.state.values())
 
 
 def zeros_like(p: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Weight decay, the step many algorithms share in its two forms."""
+"""Weight decay, the step many algorithms share in its two forms: the scalars of a rule and the two
+operations its math applies."""
 
 from __future__ import annotations
 
@@ -6,22 +7,6 @@ from typing import Any
 
 from torch import Tensor
 
-from deepzen import _tensors as T
-
-
-def weight_decay_(group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> list[Tensor]:
-    """Apply the group's weight decay λ and return the gradients the algorithm should use.
-
-    Decoupled (``group["decoupled"]``, Loshchilov & Hutter 2019): ``θ ← θ(1 − ηλ)`` in place, gradients
-    unchanged. Coupled L2: new tensors ``g + λθ`` (the caller's gradients are never modified).
-    """
-    wd = group["weight_decay"]
-    if not wd:
-        return grads
-    if group["decoupled"]:
-        T.mul_(params, 1 - group["lr"] * wd)                             # θ ← θ(1 − ηλ)
-        return grads
-    return T.add(grads, params, alpha=wd)                                # g + λθ
 
 
 def decay_scalars(group: dict[str, Any]) -> tuple[float, float]:

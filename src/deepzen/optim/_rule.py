@@ -19,9 +19,9 @@ The runner (:func:`run_rule`) applies the rule over the flat packs of ``deepzen.
 - compiled (``fused=True``): the same ``math`` through ``torch.compile(dynamic=True)`` over the whole
   pack, the scalars as one tensor (a new lr or step count does not recompile).
 
-``before`` and ``after`` run once per pack and step around the math, over the whole pack (gradient
-centralization before, Lookahead's synchronization after), so a wrapper such as Lookahead is written
-once and combines with any rule.
+``before`` runs on each parameter's whole tensors before they are packed (gradient centralization, which
+needs each parameter's shape); ``after`` runs once per pack and step after the math, over the whole pack
+(Lookahead's synchronization), so a wrapper such as Lookahead is written once and combines with any rule.
 """
 
 from __future__ import annotations
@@ -37,10 +37,15 @@ from deepzen import _tensors as T
 from deepzen.optim._compiled import FlatPack, fused_update, run_kernel, scalars
 
 Group = Mapping[str, Any]
-#: ``before(group, pack, grad, t) -> grad``: may return a new flat gradient (never write ``grad``).
-Before = Callable[[Group, FlatPack, Tensor, float], Tensor]
+#: ``before(group, params, grads) -> grads``: over each parameter's whole tensors, before packing;
+#: returns the gradients to use (new tensors where changed: never write ``grads`` in place).
+Before = Callable[[Group, list[Tensor], list[Tensor]], list[Tensor]]
 #: ``after(group, pack, t)``: runs after the math, over the whole pack.
 After = Callable[[Group, FlatPack, float], None]
+
+
+#: An initial buffer value meaning "a copy of the parameter" (Lookahead's slow weights).
+COPY_OF_PARAM = "copy of the parameter"
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,13 @@ class Rule:
             of ``scalars`` (Python floats eagerly, a 1-D tensor compiled: unpack them by name).
         scalars: ``scalars(group, t)``: the step's scalars for parameters whose step count is ``t``.
         initial: ``initial(group)``: the buffers a new parameter gets, with their initial values
-            (default: every buffer in ``buffers``, zero); a buffer left out arrives as ``None``.
+            (a number, or ``COPY_OF_PARAM``; default: every buffer in ``buffers``, zero); a buffer
+            left out arrives as ``None``; buffers a hook keeps (not in ``buffers``) are listed here too.
         before: optional step before the math (see ``Before``).
         after: optional step after the math (see ``After``).
         rows: ``math`` takes 2-D tensors, one row per parameter (per-layer norms), not 1-D slices.
+        per_layer: (with ``rows``) ``scalars(group, t, layer)`` is called per run of same-sized
+            parameters, ``layer`` one of them (LARS leaves 1-D layers unadapted).
     """
 
     buffers: tuple[str, ...]
@@ -66,31 +74,46 @@ class Rule:
     before: Before | None = None
     after: After | None = None
     rows: bool = False
+    per_layer: bool = False
 
     def init_state(self, p: Tensor, group: Group) -> dict[str, Tensor]:
         """The buffers of a new parameter ``p``: contiguous, shaped like ``p``, at their initial values."""
-        initial = {k: 0.0 for k in self.buffers} if self.initial is None else self.initial(group)
-        return {k: torch.full_like(p, v, memory_format=torch.contiguous_format) for k, v in initial.items()}
+        return {k: p.detach().clone(memory_format=torch.contiguous_format) if v is COPY_OF_PARAM
+                else torch.full_like(p, v, memory_format=torch.contiguous_format)
+                for k, v in self.initial_values(group).items()}
 
-    def with_hooks(self, before: Before | None = None, after: After | None = None) -> Rule:
-        """This rule with ``before`` / ``after`` steps added (run after this rule's own ones)."""
-        return Rule(self.buffers, self.math, self.scalars, self.initial,
-                    _chain_before(self.before, before), _chain_after(self.after, after), self.rows)
+    def initial_values(self, group: Group) -> dict[str, Any]:
+        """The buffers a new parameter of ``group`` gets, by state key, with their initial values."""
+        return {k: 0.0 for k in self.buffers} if self.initial is None else dict(self.initial(group))
+
+    def with_hooks(self, before: Before | None = None, after: After | None = None,
+                   extra: Mapping[str, Any] | None = None) -> Rule:
+        """This rule with ``before`` / ``after`` steps added (run after this rule's own ones) and
+        ``extra`` buffers (by key, with initial values) that the hooks keep."""
+        added = dict(extra or {})
+        return Rule(self.buffers, self.math, self.scalars, lambda group: {**self.initial_values(group), **added},
+                    _chain_before(self.before, before), _chain_after(self.after, after), self.rows, self.per_layer)
 
 
 def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: Any, compiled: bool) -> None:
     """Apply ``rule`` to ``batch`` (one device and dtype) over flat packs, eagerly or compiled."""
 
+    if rule.before is not None:
+        batch.grads = rule.before(group, batch.params, batch.grads)
+
     def step(pack: FlatPack, grad: Tensor, t: float) -> None:
-        if rule.before is not None:
-            grad = rule.before(group, pack, grad, t)
-        s = tuple(rule.scalars(group, t))
         bufs = [pack.state.get(k) for k in rule.buffers]
-        if compiled:
-            _compiled_math(rule, pack, grad, bufs, scalars(s, pack.p))
-        elif rule.rows:
-            for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
-                rule.math(*rows, s)
+        s = None if rule.per_layer else tuple(rule.scalars(group, t))
+        if rule.rows:
+            rows = zip(pack.runs, pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs))
+            for (_, _, _, first), *tensors in rows:
+                layer_s = s if s is not None else tuple(rule.scalars(group, t, pack.params[first]))  # type: ignore[call-arg]
+                if compiled:
+                    run_kernel(rule.math, *tensors, scalars(layer_s, pack.p))
+                else:
+                    rule.math(*tensors, layer_s)
+        elif compiled:
+            run_kernel(rule.math, pack.p, grad, *bufs, scalars(s, pack.p))
         else:
             for start, stop in T.chunk_bounds(pack.p.numel()):
                 rule.math(pack.p[start:stop], grad[start:stop],
@@ -101,14 +124,6 @@ def run_rule(optimizer: torch.optim.Optimizer, rule: Rule, group: Group, batch: 
     fused_update(optimizer, batch, step)
 
 
-def _compiled_math(rule: Rule, pack: FlatPack, grad: Tensor, bufs: list[Tensor | None], s: Tensor) -> None:
-    if not rule.rows:
-        run_kernel(rule.math, pack.p, grad, *bufs, s)
-        return
-    for rows in zip(pack.rows(pack.p), pack.rows(grad), *_rows_or_none(pack, bufs)):
-        run_kernel(rule.math, *rows, s)
-
-
 def _rows_or_none(pack: FlatPack, bufs: list[Tensor | None]) -> list[list[Tensor | None]]:
     n = len(pack.runs)
     return [[None] * n if b is None else pack.rows(b) for b in bufs]
@@ -117,7 +132,7 @@ def _rows_or_none(pack: FlatPack, bufs: list[Tensor | None]) -> list[list[Tensor
 def _chain_before(first: Before | None, second: Before | None) -> Before | None:
     if first is None or second is None:
         return first or second
-    return lambda group, pack, grad, t: second(group, pack, first(group, pack, grad, t), t)
+    return lambda group, params, grads: second(group, params, first(group, params, grads))
 
 
 def _chain_after(first: After | None, second: After | None) -> After | None:

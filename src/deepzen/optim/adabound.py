@@ -4,32 +4,49 @@ close in on a final SGD learning rate."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled
+from deepzen.optim._rule import Rule
 
 
-def adabound_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, v_max: Tensor | None, s: Tensor) -> None:
-    """One AdaBound step over flat tensors, in place (``fused=True``); ``v_max`` for AMSBound.
+def adabound_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | None, s: Any) -> None:
+    """One AdaBound step of a flat slice in place (see :class:`AdaBound`); ``vmax`` for AMSBound;
+    ``s``: :func:`adabound_scalars`."""
+    lam, a1, b2, a2, step, eps, low, high = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
+    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²
+    if vmax is not None:
+        vmax.copy_(torch.maximum(vmax, v))                   # v̂max ← max(v̂max, v)      (AMSBound, Alg. 3)
+        v = vmax
+    size = torch.clamp(step / (v.sqrt() + eps), min=low, max=high)   # clip(η√(1−β2ᵗ)/((1−β1ᵗ)(√v+ε)), η_l, η_u)
+    p.sub_(size * m)                                         # θ ← θ − clipped · m          (Alg. 2)
 
-    s = (λ, 1 − β1, β2, 1 − β2, η√(1 − β2ᵗ)/(1 − β1ᵗ), ε, η_l(t), η_u(t)).
-    """
-    g = g + s[0] * p
-    m_new = m + s[1] * (g - m)
-    v_new = v * s[2] + s[3] * g * g
-    v.copy_(v_new)
-    if v_max is not None:
-        v_new = torch.maximum(v_max, v_new)
-        v_max.copy_(v_new)
-    step_size = torch.clamp(s[4] / (torch.sqrt(v_new) + s[5]), min=s[6], max=s[7])
-    p.copy_(p - step_size * m_new)
-    m.copy_(m_new)
+
+def adabound_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ, 1 − β1, β2, 1 − β2, η√(1 − β2ᵗ)/(1 − β1ᵗ), ε, η_l(t), η_u(t)) with the final lr
+    f = final_lr · η / η₀ following a schedule of η."""
+    lr, gamma = group["lr"], group["gamma"]
+    beta1, beta2 = group["betas"]
+    final_lr = group["final_lr"] * lr / group["base_lr"]
+    return (group["weight_decay"], 1 - beta1, beta2, 1 - beta2, lr * math.sqrt(1 - beta2**t) / (1 - beta1**t),
+            group["eps"], final_lr * (1 - 1 / (gamma * t + 1)),
+            final_lr * (1 + 1 / (gamma * t)) if gamma else math.inf)
+
+
+def _adabound_buffers(group: Mapping[str, Any]) -> dict[str, float]:
+    return {"exp_avg": 0.0, "exp_avg_sq": 0.0, **({"max_exp_avg_sq": 0.0} if group["amsbound"] else {})}
+
+
+ADABOUND = Rule(("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), adabound_math, adabound_scalars,
+                initial=_adabound_buffers)
 
 
 class AdaBound(Optimizer):
@@ -71,6 +88,8 @@ class AdaBound(Optimizer):
     State: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsbound only).
     """
 
+    rule = ADABOUND
+
     def __init__(
         self,
         params: Any,
@@ -104,47 +123,6 @@ class AdaBound(Optimizer):
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "amsbound", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-        if group["amsbound"]:
-            state["max_exp_avg_sq"] = zeros_like(p)
-        return state
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd, gamma = group["lr"], group["eps"], group["weight_decay"], group["gamma"]
-        beta1, beta2 = group["betas"]
-        params, grads, steps = batch.params, batch.grads, batch.steps
-        if wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
-        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
-        v = batch["exp_avg_sq"]
-        if group["amsbound"]:
-            T.maximum_(batch["max_exp_avg_sq"], v)                       # v̂max ← max(v̂max, v)
-            v = batch["max_exp_avg_sq"]
-        final_lr = group["final_lr"] * lr / group["base_lr"]             # f = final_lr · η / η₀
-        lower = [final_lr * (1 - 1 / (gamma * t + 1)) for t in steps]    # η_l(t)
-        upper = [final_lr * (1 + 1 / (gamma * t)) if gamma else math.inf for t in steps]  # η_u(t)
-        step_size = T.sqrt(v)                                            # s / (√v + ε)
-        T.add_(step_size, eps)
-        T.reciprocal_(step_size)
-        T.mul_(step_size, [lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) for t in steps])
-        T.clamp_min_(step_size, lower)                                   # clip to [η_l(t), η_u(t)]
-        T.clamp_max_(step_size, upper)
-        T.mul_(step_size, batch["exp_avg"])                              # θ ← θ − clipped · m
-        T.sub_(params, step_size)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr, gamma = group["lr"], group["gamma"]
-        beta1, beta2 = group["betas"]
-        final_lr = group["final_lr"] * lr / group["base_lr"]
-        s = [group["weight_decay"], 1 - beta1, beta2, 1 - beta2, lr * math.sqrt(1 - beta2**t) / (1 - beta1**t),
-             group["eps"], final_lr * (1 - 1 / (gamma * t + 1)), final_lr * (1 + 1 / (gamma * t)) if gamma else math.inf]
-        run_kernel(adabound_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"],
-                   pack.state.get("max_exp_avg_sq"), scalars(s, pack.p))
-
 
 class AMSBound(AdaBound):
     r"""AMSBound (Luo, Xiong, Liu, Sun, ICLR 2019, arXiv:1902.09843, Algorithm 3): AdaBound on

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled
+from deepzen.optim._rule import Rule
+
+
+def adadelta_math(p: Tensor, g: Tensor, sq: Tensor, acc: Tensor, s: Any) -> None:
+    """One Adadelta step of a flat slice in place (see :class:`Adadelta`); ``s``: :func:`adadelta_scalars`."""
+    lam, rho, a, eps, lr = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    sq.mul_(rho).add_(a * g * g)                             # E[g²] ← ρE[g²] + (1 − ρ)g²        (Alg. 1)
+    delta = (acc + eps).sqrt() / (sq + eps).sqrt() * g       # −Δ = RMS[Δ]_{t−1} / RMS[g]_t · g  (Alg. 1)
+    acc.mul_(rho).add_(a * delta * delta)                    # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²        (Alg. 1)
+    p.sub_(lr * delta)                                       # θ ← θ + ηΔ
+
+
+def adadelta_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ, ρ, 1 − ρ, ε, η)."""
+    return (group["weight_decay"], group["rho"], 1 - group["rho"], group["eps"], group["lr"])
+
+
+ADADELTA = Rule(("square_avg", "acc_delta"), adadelta_math, adadelta_scalars)
 
 
 class Adadelta(Optimizer):
@@ -35,9 +55,12 @@ class Adadelta(Optimizer):
         eps: ε inside both square roots.
         weight_decay: λ, coupled L2 (added to the gradient).
         maximize: ascend instead of descend.
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._rule``).
 
     State: ``square_avg`` (E[g²]), ``acc_delta`` (E[Δ²]).
     """
+
+    rule = ADADELTA
 
     def __init__(
         self,
@@ -48,8 +71,9 @@ class Adadelta(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -57,25 +81,4 @@ class Adadelta(Optimizer):
         C.check_beta(group["rho"], "rho")
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
-        C.check_flag("maximize", group["maximize"])
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"square_avg": zeros_like(p), "acc_delta": zeros_like(p)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-        params, grads = batch.params, batch.grads
-        square_avg, acc_delta = batch["square_avg"], batch["acc_delta"]
-        if wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        T.mul_(square_avg, rho)                                          # E[g²] ← ρE[g²] + (1 − ρ)g²
-        T.addcmul_(square_avg, grads, grads, 1 - rho)
-        rms_grad = T.add(square_avg, eps)                                # RMS[g]_t = √(E[g²] + ε)
-        T.sqrt_(rms_grad)
-        delta = T.add(acc_delta, eps)                                    # RMS[Δ]_{t−1} = √(E[Δ²] + ε)
-        T.sqrt_(delta)
-        T.div_(delta, rms_grad)                                          # −Δ = RMS[Δ]/RMS[g] · g
-        T.mul_(delta, grads)
-        T.mul_(acc_delta, rho)                                           # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²
-        T.addcmul_(acc_delta, delta, delta, 1 - rho)
-        T.add_(params, delta, alpha=-lr)                                 # θ ← θ + ηΔ
+        C.check_flags(group, "maximize", "fused")

@@ -57,7 +57,6 @@ class Adafactor(Optimizer):
     two or more dimensions, ``variance`` (V̂) for the others, ``step``.
     """
 
-    elementwise = False
 
     def __init__(
         self,
@@ -90,7 +89,11 @@ class Adafactor(Optimizer):
             return {"row_var": p.new_zeros((*p.shape[:-1], 1)), "col_var": p.new_zeros((*p.shape[:-2], 1, p.shape[-1]))}
         return {"variance": torch.zeros_like(p, memory_format=torch.contiguous_format)}
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """Per tensor (its matrices are not elementwise): no flat packs, no rule."""
+        self._step_tensors(group, batch)
+
+    def _step_tensors(self, group: dict[str, Any], batch: Batch) -> None:
         lr, wd, d = group["lr"], group["weight_decay"], group["d"]
         eps1, eps2 = group["eps"]
         for p, g, state, t in zip(batch.params, batch.grads, batch.states, batch.steps):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -10,6 +11,25 @@ from torch import Tensor
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
+from deepzen.optim._decay import coupled
+from deepzen.optim._rule import Rule
+
+
+def adagrad_math(p: Tensor, g: Tensor, total: Tensor, s: Any) -> None:
+    """One Adagrad step of a flat slice in place (see :class:`Adagrad`); ``s``: :func:`adagrad_scalars`."""
+    lam, eps, step = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    total.add_(g * g)                                        # G ← G + g²
+    p.sub_(step * g / (total.sqrt() + eps))                  # θ ← θ − η_t g / (√G + ε)
+
+
+def adagrad_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ, ε, η_t = η / (1 + (t − 1)·lr_decay))."""
+    return (group["weight_decay"], group["eps"], group["lr"] / (1 + (t - 1) * group["lr_decay"]))
+
+
+ADAGRAD = Rule(("sum",), adagrad_math, adagrad_scalars,
+               initial=lambda group: {"sum": group["initial_accumulator_value"]})
 
 
 class Adagrad(Optimizer):
@@ -45,6 +65,8 @@ class Adagrad(Optimizer):
     State: ``sum`` (G).
     """
 
+    rule = ADAGRAD
+
     sparse_gradients = True
 
     def __init__(
@@ -74,10 +96,6 @@ class Adagrad(Optimizer):
         if group["fused"] is not None:
             C.check_flag("fused", group["fused"])
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        initial = group["initial_accumulator_value"]
-        return {"sum": torch.full_like(p, initial, memory_format=torch.contiguous_format)}
-
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
         # The kernel applies maximize itself; batch.grads were already negated, so pass False.
         T.fused_adagrad_(
@@ -85,17 +103,6 @@ class Adagrad(Optimizer):
             lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
             eps=group["eps"], maximize=False,
         )
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, lr_decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-        params, grads = batch.params, batch.grads
-        if wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        T.addcmul_(batch["sum"], grads, grads)                           # G ← G + g²
-        std = T.sqrt(batch["sum"])                                       # √G + ε
-        T.add_(std, eps)
-        step_sizes = [-lr / (1 + (t - 1) * lr_decay) for t in batch.steps]
-        T.addcdiv_(params, grads, std, step_sizes)                       # θ ← θ − η_t g / (√G + ε)
 
     def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         if group["weight_decay"]:

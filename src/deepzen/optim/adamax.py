@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
 
 #: Where ε goes: "max" = inside the running maximum (torch), "denominator" = added to u (Keras).
 EPS_PLACEMENTS = ("max", "denominator")
+
+
+def adamax_math(p: Tensor, g: Tensor, m: Tensor, u: Tensor, s: Any) -> None:
+    """One AdaMax step of a flat slice in place (see :class:`AdaMax`); ``s``: :func:`adamax_scalars`."""
+    lam, keep, a1, b2, eps_max, eps_denom, step = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g       (Alg. 2)
+    u.copy_(torch.maximum(u * b2, g.abs() + eps_max))        # u ← max(β2 u, |g| (+ ε))    (Alg. 2)
+    p.sub_(step * m / (u + eps_denom))                       # θ −= η/(1 − β1ᵗ) · m / u    (Alg. 2)
+
+
+def adamax_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ, 1 − β1, β2, ε inside the max, ε added to u, η/(1 − β1ᵗ))."""
+    beta1, beta2 = group["betas"]
+    eps, in_max = group["eps"], group["eps_placement"] == "max"
+    return (*decay_scalars(group), 1 - beta1, beta2, eps if in_max else 0.0, 0.0 if in_max else eps,
+            group["lr"] / (1 - beta1**t))
+
+
+ADAMAX = Rule(("exp_avg", "exp_inf"), adamax_math, adamax_scalars)
 
 
 class AdaMax(Optimizer):
@@ -42,9 +65,12 @@ class AdaMax(Optimizer):
         eps_placement: "max" or "denominator" (see above).
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._rule``).
 
     State: ``exp_avg`` (m), ``exp_inf`` (u), ``step``.
     """
+
+    rule = ADAMAX
 
     def __init__(
         self,
@@ -57,35 +83,13 @@ class AdaMax(Optimizer):
         eps_placement: str = "max",
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, eps_placement=eps_placement,
-                        decoupled=decoupled, maximize=maximize)
+                        decoupled=decoupled, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
         C.check_choice("eps_placement", group["eps_placement"], EPS_PLACEMENTS)
-        C.check_flags(group, "decoupled", "maximize")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": zeros_like(p), "exp_inf": zeros_like(p)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps = group["lr"], group["eps"]
-        beta1, beta2 = group["betas"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        exp_inf = batch["exp_inf"]
-        T.mul_(exp_inf, beta2)                                           # u ← max(β2 u, |g| (+ ε))
-        abs_grad = T.abs(grads)
-        in_max = group["eps_placement"] == "max"
-        if in_max and eps:
-            T.add_(abs_grad, eps)
-        T.maximum_(exp_inf, abs_grad)
-        denom = exp_inf
-        if not in_max and eps:
-            denom = abs_grad                                             # reuse the scratch: u + ε
-            T.copy_(denom, exp_inf)
-            T.add_(denom, eps)
-        T.addcdiv_(params, batch["exp_avg"], denom, [-lr / (1 - beta1**t) for t in batch.steps])
+        C.check_flags(group, "decoupled", "maximize", "fused")

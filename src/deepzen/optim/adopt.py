@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim._decay import decay_scalars
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
 
 
-def adopt_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
-    """One ADOPT step (after the first) over flat tensors, in place (``fused=True``).
+def adopt_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
+    """One ADOPT step of a flat slice in place (see :class:`ADOPT`); ``s``: :func:`adopt_scalars`
+    (on the first step they make it ``v₀ = g₀²`` and nothing else)."""
+    lam, keep, eps, clip, a1, lr, b2, a2 = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    normed = torch.clamp(g / torch.clamp(v.sqrt(), min=eps), min=-clip, max=clip)  # ĝ = clip(g / max(√v, ε), c_t)
+    m.lerp_(normed, a1)                                      # m ← β1 m + (1 − β1) ĝ        (Alg. 1)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    p.sub_(lr * m)                                           # θ ← θ − η m                  (Alg. 1)
+    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²  (after the step)
 
-    s = (λ coupled, 1 − ηλ decoupled, ε, c_t (∞ without clipping), 1 − β1, η, β2, 1 − β2).
-    """
-    g = g + s[0] * p
-    normed = torch.clamp(g / torch.clamp(torch.sqrt(v), min=s[2]), min=-s[3], max=s[3])
-    m_new = m + s[4] * (normed - m)
-    p.copy_(p * s[1] - s[5] * m_new)
-    m.copy_(m_new)
-    v.copy_(v * s[6] + s[7] * g * g)
+
+def adopt_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ, ε, c_t, 1 − β1, η, β2, 1 − β2); c_t = (t − 1)^p (∞ without clipping).
+    Step 1 only initializes v₀ = g₀²: c = 0, 1 − β1 = 0, η = 0, no decay, β2 = 0, 1 − β2 = 1."""
+    beta1, beta2 = group["betas"]
+    lam, keep = decay_scalars(group)
+    if t == 1:
+        return (lam, 1.0, group["eps"], 0.0, 0.0, 0.0, 0.0, 1.0)
+    p = group["clip_exponent"]
+    return (lam, keep, group["eps"], math.inf if p is None else (t - 1) ** p, 1 - beta1, group["lr"],
+            beta2, 1 - beta2)
+
+
+ADOPT_RULE = Rule(("exp_avg", "exp_avg_sq"), adopt_math, adopt_scalars)
 
 
 class ADOPT(Optimizer):
@@ -68,6 +82,8 @@ class ADOPT(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """
 
+    rule = ADOPT_RULE
+
     def __init__(
         self,
         params: Any,
@@ -90,61 +106,3 @@ class ADOPT(Optimizer):
         if group["clip_exponent"] is not None:
             C.check_range("clip_exponent", group["clip_exponent"], 0.0)
         C.check_flags(group, "decoupled", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        first = [i for i, t in enumerate(batch.steps) if t == 1]
-        if first:
-            self._initialize(group, batch.select(first))
-        if len(first) < len(batch):
-            later = [i for i, t in enumerate(batch.steps) if t > 1]
-            self._adopt_step(group, batch.select(later) if first else batch)
-
-    @staticmethod
-    def _coupled_grads(group: dict[str, Any], batch: Batch) -> list[Tensor]:
-        wd = group["weight_decay"]
-        if wd and not group["decoupled"]:
-            return T.add(batch.grads, batch.params, alpha=wd)             # g + λθ
-        return batch.grads
-
-    def _initialize(self, group: dict[str, Any], batch: Batch) -> None:
-        grads = self._coupled_grads(group, batch)
-        T.addcmul_(batch["exp_avg_sq"], grads, grads)                     # v₀ = g₀² (v was 0)
-
-    def _adopt_step(self, group: dict[str, Any], batch: Batch) -> None:
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        params, v = batch.params, batch["exp_avg_sq"]
-        grads = self._coupled_grads(group, batch)
-        normed = T.sqrt(v)                                               # ĝ = g / max(√v, ε)
-        T.clamp_min_(normed, eps)
-        T.reciprocal_(normed)
-        T.mul_(normed, grads)
-        if group["clip_exponent"] is not None:                           # clip to [−c_t, c_t]
-            clip = [(t - 1) ** group["clip_exponent"] for t in batch.steps]
-            T.clamp_min_(normed, [-c for c in clip])
-            T.clamp_max_(normed, clip)
-        T.lerp_(batch["exp_avg"], normed, 1 - beta1)                     # m ← β1 m + (1 − β1) ĝ
-        if wd and group["decoupled"]:
-            T.mul_(params, 1 - lr * wd)                                  # θ ← θ(1 − ηλ)
-        T.add_(params, batch["exp_avg"], alpha=-lr)                      # θ ← θ − η m
-        T.mul_(v, beta2)                                                 # v ← β2 v + (1 − β2) g²
-        T.addcmul_(v, grads, grads, 1 - beta2)
-
-    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
-        first = [i for i, t in enumerate(batch.steps) if t == 1]         # their first step: v₀ = g₀² only
-        if first:
-            self._initialize(group, batch.select(first))
-            if len(first) == len(batch):
-                return
-            batch = batch.select([i for i, t in enumerate(batch.steps) if t > 1])
-        super()._fused_update(group, batch)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        beta1, beta2 = group["betas"]
-        p = group["clip_exponent"]
-        s = [*decay_scalars(group), group["eps"], math.inf if p is None else (t - 1) ** p, 1 - beta1,
-             group["lr"], beta2, 1 - beta2]
-        run_kernel(adopt_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from torch import Tensor
-
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._adam_kernel import adam_kernel
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim._decay import decay_scalars, weight_decay_
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decay_scalars
+from deepzen.optim._rule import Rule
+from deepzen.optim.adam import ADAM, adam_math
+
+
+def eve_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """Eve's step as scalars of :func:`deepzen.optim.adam.adam_math`: Adam's, with the denominator
+    d̃ √v̂ (d̃: the group's loss-change ratio, advanced once per step by ``_before_step``)."""
+    beta1, beta2 = group["betas"]
+    return (*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, group["lr"] / (1 - beta1**t),
+            group["d_tilde"] / (1 - beta2**t) ** 0.5, group["eps"])
+
+
+EVE = Rule(ADAM.buffers, adam_math, eve_scalars, initial=lambda group: {"exp_avg": 0.0, "exp_avg_sq": 0.0})
 
 
 class Eve(Optimizer):
@@ -60,6 +69,8 @@ class Eve(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``; per group: ``d_tilde``, ``prev_loss``.
     """
 
+    rule = EVE
+
     needs_loss = True
 
     def __init__(
@@ -101,9 +112,6 @@ class Eve(Optimizer):
             C.check_range("prev_loss", group["prev_loss"], -math.inf, math.inf, low_open=True, high_open=True)
         C.check_flags(group, "decoupled", "maximize", "fused")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-
     def _before_step(self, loss: float | None) -> None:
         if loss is None:
             raise ValueError("Eve needs the loss every step, but the closure returned None")
@@ -125,25 +133,6 @@ class Eve(Optimizer):
                 d = min(max(d, 1.0 / c), c)                                   # clip to [1/c, c]
                 group["d_tilde"] = group["beta3"] * group["d_tilde"] + (1 - group["beta3"]) * d
             group["prev_loss"] = loss
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, d_tilde = group["lr"], group["eps"], group["d_tilde"]
-        beta1, beta2 = group["betas"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
-        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
-        denom = T.sqrt(batch["exp_avg_sq"])                              # d̃ √v̂ + ε
-        T.mul_(denom, [d_tilde / (1 - beta2**t) ** 0.5 for t in batch.steps])
-        T.add_(denom, eps)
-        T.addcdiv_(params, batch["exp_avg"], denom, [-lr / (1 - beta1**t) for t in batch.steps])
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        beta1, beta2 = group["betas"]
-        s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, group["lr"] / (1 - beta1**t),
-             group["d_tilde"] / (1 - beta2**t) ** 0.5, group["eps"]]
-        run_kernel(adam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))
 
 
 def _as_minimized(group: dict[str, Any], loss: float) -> tuple[float, float | None, float]:

@@ -3,35 +3,41 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim.lars import layer_norms, trust_ratios
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
-def lamb_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
-    """One LAMB step in place (``fused=True``) over 2-D tensors whose rows are layers of one size::
+def lamb_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
+    """One LAMB step in place over 2-D tensors whose rows are layers of one size (see :class:`LAMB`);
+    ``s``: :func:`lamb_scalars`."""
+    a1, b2, a2, bc1, bc2, eps, wd, lr, clamp = s
+    m.lerp_(g, a1)                                                         # m ← β1 m + (1 − β1) g   (Alg. 2)
+    v.mul_(b2).add_(a2 * g * g)                                            # v ← β2 v + (1 − β2) g²  (Alg. 2)
+    u = m * bc1 / (v.sqrt() * bc2 + eps) + wd * p                          # u = m̂ / (√v̂ + ε) + λθ   (Alg. 2)
+    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)              # ‖θ‖ per layer  (rows, 1)
+    u_norm = torch.linalg.vector_norm(u, dim=1, keepdim=True)              # ‖u‖ per layer  (rows, 1)
+    ratio = torch.where((w_norm > 0) & (u_norm > 0), torch.clamp(w_norm, max=clamp) / u_norm, 1.0)  # φ(‖θ‖)/‖u‖
+    p.sub_(lr * ratio * u)                                                 # θ ← θ − η·ratio·u       (Alg. 2)
 
-        m ← m + (1 − β1)(g − m);  v ← β2·v + (1 − β2)·g²;  u = m̂ / (√v̂ + ε) + λθ
-        θ ← θ − η·φ(‖θ‖)/‖u‖·u        (norms per row; 1 in place of the ratio where a norm is 0)
 
-    s = (1 − β1, β2, 1 − β2, 1/(1 − β1ᵗ), 1/√(1 − β2ᵗ), ε, λ, η, clamp of φ (∞: none)).
-    """
-    m_new = m + s[0] * (g - m)
-    v_new = v * s[1] + s[2] * g * g
-    u = m_new * s[3] / (torch.sqrt(v_new) * s[4] + s[5]) + s[6] * p
-    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)
-    u_norm = torch.linalg.vector_norm(u, dim=1, keepdim=True)
-    ratio = torch.where((w_norm > 0) & (u_norm > 0), torch.clamp(w_norm, max=s[8]) / u_norm, 1.0)
-    p.copy_(p - s[7] * ratio * u)
-    m.copy_(m_new)
-    v.copy_(v_new)
+def lamb_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(1 − β1, β2, 1 − β2, 1/(1 − β1ᵗ), 1/√(1 − β2ᵗ), ε, λ, η, clamp of φ (∞: none)); without bias
+    correction both corrections are 1."""
+    beta1, beta2 = group["betas"]
+    corrected, clamp = group["bias_correction"], group["clamp_value"]
+    return (1 - beta1, beta2, 1 - beta2, 1 / (1 - beta1**t) if corrected else 1.0,
+            (1 - beta2**t) ** -0.5 if corrected else 1.0, group["eps"], group["weight_decay"], group["lr"],
+            math.inf if clamp is None else clamp)
+
+
+LAMB_RULE = Rule(("exp_avg", "exp_avg_sq"), lamb_math, lamb_scalars, rows=True)
 
 
 class LAMB(Optimizer):
@@ -71,7 +77,8 @@ class LAMB(Optimizer):
     State: ``exp_avg``, ``exp_avg_sq``.
     """
 
-    elementwise = False
+    rule = LAMB_RULE
+
 
     def __init__(
         self,
@@ -95,39 +102,3 @@ class LAMB(Optimizer):
         if group["clamp_value"] is not None:
             C.check_range("clamp_value", group["clamp_value"], 0.0, low_open=True)
         C.check_flags(group, "bias_correction", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        params, grads, steps = batch.params, batch.grads, batch.steps
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
-        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
-        update = T.sqrt(batch["exp_avg_sq"])                             # √v̂ + ε
-        if group["bias_correction"]:
-            T.div_(update, [(1 - beta2**t) ** 0.5 for t in steps])
-        T.add_(update, eps)
-        T.reciprocal_(update)                                            # r = m̂ / (√v̂ + ε)
-        T.mul_(update, batch["exp_avg"])
-        if group["bias_correction"]:
-            T.div_(update, [1 - beta1**t for t in steps])
-        if wd:
-            T.add_(update, params, alpha=wd)                             # u = r + λθ
-        w_norm, u_norm = layer_norms(params), layer_norms(update)        # ‖θ‖, ‖u‖   (N,)
-        phi = w_norm if group["clamp_value"] is None else w_norm.clamp(max=group["clamp_value"])
-        ratio = trust_ratios(phi / u_norm, w_norm, u_norm)               # φ(‖θ‖) / ‖u‖, or 1
-        T.mul_(update, (ratio * -lr).unbind())                           # θ ← θ − η·ratio·u
-        T.add_(params, update)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        beta1, beta2 = group["betas"]
-        corrected = group["bias_correction"]
-        clamp = group["clamp_value"]
-        s = scalars([1 - beta1, beta2, 1 - beta2, 1 / (1 - beta1**t) if corrected else 1.0,
-                     (1 - beta2**t) ** -0.5 if corrected else 1.0, group["eps"], group["weight_decay"],
-                     group["lr"], math.inf if clamp is None else clamp], pack.p)
-        for rows in zip(*(pack.rows(x) for x in (pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"]))):
-            run_kernel(lamb_kernel, *rows, s)

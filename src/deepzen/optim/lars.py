@@ -3,57 +3,48 @@ ratio helper used by LAMB."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-
-
-def layer_norms(xs: list[Tensor]) -> Tensor:
-    """The Euclidean norm of each tensor, stacked into one 1-d tensor (no host sync)."""  # (N,)
-    return torch.stack(T.norm(xs))
-
-
-def trust_ratios(ratio: Tensor, *norms: Tensor) -> Tensor:
-    """Per-layer trust ratios: ``ratio`` where all ``norms`` are positive, else 1 (all shaped (N,)).
-
-    The 1 is the convention of LARS and LAMB implementations for a layer whose weights (e.g. a
-    zero-initialized bias) or update are all zero, where the ratio would be 0 or undefined.
-    """
-    positive = norms[0] > 0                                              # (N,)
-    for n in norms[1:]:
-        positive &= n > 0
-    return torch.where(positive, ratio, torch.ones_like(ratio))
-
-
-def lars_kernel(p: Tensor, g: Tensor, velocity: Tensor | None, s: Tensor) -> None:
-    """One LARS step in place (``fused=True``) over 2-D tensors whose rows are layers of one size::
-
-        λ_l = η_tc·‖w‖ / (‖g‖ + β‖w‖ + ε)   (per row; 1 where a norm is 0, or for an excluded layer)
-        v ← m·v + γ·λ_l·(g + β·w);  w ← w − v      (no buffer: w ← w − γ·λ_l·(g + β·w))
-
-    s = (γ, β, η_tc, ε, m, 1 to adapt the rows or 0 for excluded ones (then also β = 0)).
-    """
-    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)
-    g_norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)
-    local_lr = torch.where((w_norm > 0) & (g_norm > 0), s[2] * w_norm / (g_norm + s[1] * w_norm + s[3]), 1.0)
-    scale = s[0] * (local_lr * s[5] + (1 - s[5]))                      # γ·λ_l (rows)
-    # γλ_l·g + γλ_l·β·w, not γλ_l·(g + β·w): torch 2.13's inductor fails to generate the latter for CPU
-    step = scale * g + (scale * s[1]) * p
-    if velocity is not None:
-        step = velocity * s[4] + step
-        velocity.copy_(step)
-    p.copy_(p - step)
+from deepzen.optim._base import Optimizer
+from deepzen.optim._rule import Rule
 
 
 def _ndim(p: Tensor) -> int:
     """Dimensions of the parameter behind ``p`` (a complex one is updated as its real view)."""
     return p.dim() - 1 if p._base is not None and p._base.is_complex() else p.dim()
+
+
+def lars_math(p: Tensor, g: Tensor, velocity: Tensor | None, s: Any) -> None:
+    """One LARS step in place over 2-D tensors whose rows are layers of one size (see :class:`LARS`);
+    ``velocity`` with momentum; ``s``: :func:`lars_scalars`."""
+    lr, wd, tc, eps, mu, adapt = s
+    w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)              # ‖w‖ per layer  (rows, 1)
+    g_norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)              # ‖g‖ per layer  (rows, 1)
+    local_lr = torch.where((w_norm > 0) & (g_norm > 0), tc * w_norm / (g_norm + wd * w_norm + eps), 1.0)  # λ_l (eq. 6)
+    scale = lr * (local_lr * adapt + (1 - adapt))                          # γ·λ_l (γ for an excluded layer)
+    # γλ_l·g + γλ_l·β·w, not γλ_l·(g + β·w): torch 2.13's inductor fails to generate the latter for CPU
+    step = scale * g + (scale * wd) * p
+    if velocity is not None:
+        velocity.mul_(mu).add_(step)                                       # v ← m·v + γλ_l(g + βw)  (Alg. 1)
+        step = velocity
+    p.sub_(step)                                                           # w ← w − v
+
+
+def lars_scalars(group: Mapping[str, Any], t: float, layer: Tensor) -> tuple[float, ...]:
+    """(γ, β, η_tc, ε, m, 1 to adapt the layer); a layer excluded by ``exclude_1d`` gets β = 0 and 0."""
+    skip = group["exclude_1d"] and _ndim(layer) <= 1
+    return (group["lr"], 0.0 if skip else group["weight_decay"], group["trust_coefficient"], group["eps"],
+            group["momentum"], 0.0 if skip else 1.0)
+
+
+LARS_RULE = Rule(("momentum_buffer",), lars_math, lars_scalars,  # type: ignore[arg-type]
+                 initial=lambda group: {"momentum_buffer": 0.0} if group["momentum"] else {},
+                 rows=True, per_layer=True)
 
 
 class LARS(Optimizer):
@@ -94,7 +85,8 @@ class LARS(Optimizer):
     State: ``momentum_buffer`` (when m > 0).
     """
 
-    elementwise = False
+    rule = LARS_RULE
+
 
     def __init__(
         self,
@@ -121,39 +113,3 @@ class LARS(Optimizer):
         C.check_range("trust_coefficient", group["trust_coefficient"], 0.0, low_open=True)
         C.check_eps(group["eps"])
         C.check_flags(group, "exclude_1d", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"momentum_buffer": zeros_like(p)} if group["momentum"] else {}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        excluded = [i for i, p in enumerate(batch.params) if group["exclude_1d"] and _ndim(p) <= 1]
-        adapted = [i for i in range(len(batch)) if i not in set(excluded)]
-        if adapted:
-            self._step(group, batch.select(adapted), adapt=True)
-        if excluded:
-            self._step(group, batch.select(excluded), adapt=False)
-
-    def _step(self, group: dict[str, Any], batch: Batch, *, adapt: bool) -> None:
-        lr, wd, momentum = group["lr"], group["weight_decay"], group["momentum"]
-        params, grads = batch.params, batch.grads
-        if adapt:
-            w_norm, g_norm = layer_norms(params), layer_norms(grads)      # ‖w‖, ‖g‖   (N,)
-            local_lr = group["trust_coefficient"] * w_norm / (g_norm + wd * w_norm + group["eps"])
-            scale = (trust_ratios(local_lr, w_norm, g_norm) * lr).unbind()  # γ·λ_l
-            step = T.add(grads, params, alpha=wd) if wd else T.clone(grads)   # g + β·w
-            T.mul_(step, scale)                                             # γ·λ_l·(g + β·w)
-        else:
-            step = T.mul(grads, lr)                                         # γ·g
-        if momentum:
-            T.mul_(batch["momentum_buffer"], momentum)                      # v ← m·v + step
-            T.add_(batch["momentum_buffer"], step)
-            step = batch["momentum_buffer"]
-        T.sub_(params, step)                                                # w ← w − v
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        values = [group["lr"], group["weight_decay"], group["trust_coefficient"], group["eps"], group["momentum"]]
-        adapted, excluded = scalars([*values, 1.0], pack.p), scalars([values[0], 0.0, *values[2:], 0.0], pack.p)
-        bufs = pack.rows(pack.state["momentum_buffer"]) if "momentum_buffer" in pack.state else [None] * len(pack.runs)
-        for (_, _, _, first), p, g, buf in zip(pack.runs, pack.rows(pack.p), pack.rows(grad), bufs):
-            skip = group["exclude_1d"] and _ndim(pack.params[first]) <= 1
-            run_kernel(lars_kernel, p, g, buf, excluded if skip else adapted)

@@ -1,12 +1,13 @@
 """Lookahead: slow weights that follow any optimizer's fast weights; and LADOPT, Lookahead around ADOPT.
 
-The averaging step itself, :func:`lookahead_average_`, is shared by :class:`Lookahead`,
-:class:`LADOPT` and :class:`deepzen.optim.ranger.Ranger`.
+The averaging step itself, :func:`lookahead_average_`, is written once: :class:`Lookahead` (around any
+torch optimizer) calls it on its parameter lists, and :func:`with_lookahead` makes it the ``after`` step
+of a rule (:class:`LADOPT`, :class:`deepzen.optim.ranger.Ranger`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -14,9 +15,9 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch
 from deepzen.optim._compiled import FlatPack
-from deepzen.optim.adopt import ADOPT
+from deepzen.optim._rule import COPY_OF_PARAM, Rule
+from deepzen.optim.adopt import ADOPT, ADOPT_RULE
 
 _KEYS = ("k", "alpha")      # Lookahead's hyperparameters, added to every param group
 
@@ -28,18 +29,17 @@ def lookahead_average_(params: list[Tensor], slow: list[Tensor], alpha: float) -
         T.copy_(params, slow)                                            # θ ← φ
 
 
-def lookahead_due_(group: dict[str, Any], batch: Any, slow: list[Tensor]) -> None:
-    """The Lookahead synchronization of the parameters in ``batch`` whose step count is a multiple of
-    the group's ``k`` (``slow``: their slow weights φ, one per parameter of the batch)."""
-    due = [i for i, t in enumerate(batch.steps) if t % group["k"] == 0]
-    if due:
-        lookahead_average_([batch.params[i] for i in due], [slow[i] for i in due], group["alpha"])
-
-
-def lookahead_flat_(group: dict[str, Any], pack: FlatPack, t: float) -> None:
-    """The synchronization of a fused step over a flat pack, when ``t`` is a multiple of k."""
+def lookahead_after(group: Mapping[str, Any], pack: FlatPack, t: float) -> None:
+    """Lookahead as a rule's ``after`` step over a flat pack: the synchronization when ``t`` is a
+    multiple of k (slow weights: the pack's ``slow_param`` buffer)."""
     if t % group["k"] == 0:
         lookahead_average_([pack.p], [pack.state["slow_param"]], group["alpha"])
+
+
+def with_lookahead(rule: Rule) -> Rule:
+    """``rule`` inside Lookahead: its step, then the synchronization every k steps of a parameter;
+    slow weights φ (state ``slow_param``) start as a copy of the parameter."""
+    return rule.with_hooks(after=lookahead_after, extra={"slow_param": COPY_OF_PARAM})
 
 
 def check_lookahead_group(group: dict[str, Any]) -> None:
@@ -195,6 +195,8 @@ class LADOPT(ADOPT):
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """
 
+    rule = with_lookahead(ADOPT_RULE)
+
     def __init__(
         self,
         params: Any,
@@ -217,21 +219,3 @@ class LADOPT(ADOPT):
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         check_lookahead_group(group)
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._init_state(p, group), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        super()._update(group, batch, loss)
-        lookahead_due_(group, batch, batch["slow_param"])
-
-    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
-        super()._fused_update(group, batch)             # ADOPT's first steps (v₀ only) are not fused:
-        first = [i for i, t in enumerate(batch.steps) if t == 1]          # they synchronize here (k = 1)
-        if first:
-            part = batch.select(first)
-            lookahead_due_(group, part, [s["slow_param"] for s in part.states])
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        super()._fused_step(group, pack, grad, t)
-        lookahead_flat_(group, pack, t)

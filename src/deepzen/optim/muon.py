@@ -112,7 +112,6 @@ class Muon(Optimizer):
     State: Muon parameters ``momentum_buffer`` (B); AdamW parameters ``exp_avg``, ``exp_avg_sq``; ``step``.
     """
 
-    elementwise = False
     routes_modules = True           # built from a module, it splits the parameters (split_parameters)
 
     def __init__(
@@ -173,7 +172,11 @@ class Muon(Optimizer):
             return {"momentum_buffer": torch.zeros_like(p, memory_format=torch.contiguous_format)}
         return {k: torch.zeros_like(p, memory_format=torch.contiguous_format) for k in ("exp_avg", "exp_avg_sq")}
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """Per tensor (its matrices are not elementwise): no flat packs, no rule."""
+        self._step_tensors(group, batch)
+
+    def _step_tensors(self, group: dict[str, Any], batch: Batch) -> None:
         muon = [i for i, s in enumerate(batch.states) if "momentum_buffer" in s]
         adamw = [i for i, s in enumerate(batch.states) if "momentum_buffer" not in s]
         for i in muon:

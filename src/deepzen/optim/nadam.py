@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._decay import weight_decay_
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
 
 
 def momentum_at(step: float, beta1: float, momentum_decay: float) -> float:
     """The scheduled momentum μ_t = β1·(1 − ½·0.96^(t·ψ)) (Dozat 2016)."""
     return beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+
+
+def nadam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
+    """One NAdam step of a flat slice in place (see :class:`NAdam`); ``s``: :func:`nadam_scalars`."""
+    lam, keep, a1, b2, a2, cg, cm, bc2, eps = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
+    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²
+    p.sub_((cg * g + cm * m) / (v.sqrt() * bc2 + eps))       # θ −= η m̄ / (√v̂ + ε), m̄ = (1 − μ_t) ĝ + μ_{t+1} m̂
+
+
+def nadam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ, 1 − β1, β2, 1 − β2, η(1 − μ_t)/(1 − Π_t), η μ_{t+1}/(1 − Π_t μ_{t+1}),
+    1/√(1 − β2ᵗ), ε), with Π_t = μ_1 ⋯ μ_t."""
+    lr, (beta1, beta2), psi = group["lr"], group["betas"], group["momentum_decay"]
+    mu, mu_next, product = momentum_at(t, beta1, psi), momentum_at(t + 1, beta1, psi), mu_product(t, beta1, psi)
+    return (*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, lr * (1 - mu) / (1 - product),
+            lr * mu_next / (1 - product * mu_next), (1 - beta2**t) ** -0.5, group["eps"])
+
+
+_PRODUCTS: dict[tuple[float, float], list[float]] = {}
+
+
+def mu_product(step: float, beta1: float, momentum_decay: float) -> float:
+    """Π_t = μ_1·μ_2⋯μ_t, multiplied in order (as a running product would be), remembered per (β1, ψ)."""
+    products = _PRODUCTS.setdefault((beta1, momentum_decay), [1.0])     # products[t] = Π_t
+    while len(products) <= step:
+        products.append(products[-1] * momentum_at(len(products), beta1, momentum_decay))
+    return products[int(step)]
+
+
+NADAM = Rule(("exp_avg", "exp_avg_sq"), nadam_math, nadam_scalars)
 
 
 class NAdam(Optimizer):
@@ -24,7 +58,7 @@ class NAdam(Optimizer):
 
         g   = ∇f(θ) + λθ                     (coupled L2; with decoupled=True: θ ← θ(1 − ηλ) instead)
         μ_t = β1·(1 − ½·0.96^(tψ))           (momentum schedule; ψ = momentum_decay)
-        Π_t = μ_1·μ_2···μ_t                   (state "mu_product")
+        Π_t = μ_1·μ_2···μ_t                   (from t: mu_product)
         m   ← β1·m + (1 − β1)·g
         v   ← β2·v + (1 − β2)·g²
         ĝ   = g / (1 − Π_t)
@@ -48,9 +82,12 @@ class NAdam(Optimizer):
         momentum_decay: ψ of the momentum schedule (>= 0; 0 gives the constant μ_t = β1/2).
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._rule``).
 
-    State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``mu_product`` (Π_t, a float), ``step``.
+    State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step`` (Π_t is a function of t; a ``mu_product`` saved by an older version or by torch is ignored).
     """
+
+    rule = NADAM
 
     def __init__(
         self,
@@ -63,43 +100,13 @@ class NAdam(Optimizer):
         *,
         decoupled: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, decoupled=decoupled, maximize=maximize)
+                        momentum_decay=momentum_decay, decoupled=decoupled, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
         C.check_range("momentum_decay", group["momentum_decay"], 0.0)
-        C.check_flags(group, "decoupled", "maximize")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        # mu_product is a plain float (exact in float64, saved by state_dict like the buffers).
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p), "mu_product": 1.0}
-
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        # Π_t advances once per parameter and step, here: _update may run once per chunk of a big tensor.
-        beta1, psi = group["betas"][0], group["momentum_decay"]
-        for state, t in zip(batch.states, batch.steps):
-            state["mu_product"] *= momentum_at(t, beta1, psi)
-        super()._dispatch(group, batch, loss)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps, psi = group["lr"], group["eps"], group["momentum_decay"]
-        beta1, beta2 = group["betas"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        T.lerp_(batch["exp_avg"], grads, 1 - beta1)                      # m ← β1 m + (1 − β1) g
-        T.mul_(batch["exp_avg_sq"], beta2)                               # v ← β2 v + (1 − β2) g²
-        T.addcmul_(batch["exp_avg_sq"], grads, grads, 1 - beta2)
-        grad_scales, momentum_scales = [], []
-        for state, t in zip(batch.states, batch.steps):
-            mu, mu_next = momentum_at(t, beta1, psi), momentum_at(t + 1, beta1, psi)
-            product = state["mu_product"]                                # Π_t (already includes μ_t)
-            grad_scales.append(-lr * (1 - mu) / (1 - product))           # η (1 − μ_t) ĝ / g
-            momentum_scales.append(-lr * mu_next / (1 - product * mu_next))  # η μ_{t+1} m̂ / m
-        denom = T.sqrt(batch["exp_avg_sq"])                              # √v / √(1 − β2ᵗ) + ε
-        T.div_(denom, [(1 - beta2**t) ** 0.5 for t in batch.steps])
-        T.add_(denom, eps)
-        T.addcdiv_(params, grads, denom, grad_scales)                    # θ −= η m̄ / denom
-        T.addcdiv_(params, batch["exp_avg"], denom, momentum_scales)
+        C.check_flags(group, "decoupled", "maximize", "fused")

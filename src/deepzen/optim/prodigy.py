@@ -9,7 +9,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
 
@@ -62,7 +61,6 @@ class Prodigy(Optimizer):
     State: ``p0`` (θ₀), ``exp_avg`` (m), ``exp_avg_sq`` (v), ``s``, ``step``.
     """
 
-    elementwise = False
 
     def __init__(
         self,
@@ -136,31 +134,27 @@ class Prodigy(Optimizer):
             group.update(d=d, d_max=d_max, d_numerator=numerator, k=k + 1)
         for group, batch in groups:
             group_dlr = dlr * C.number(group["lr"]) / lr                 # η̂ with the group's own lr
-            denom = T.sqrt(batch["exp_avg_sq"])
-            T.add_(denom, d * group["eps"])                              # √v + dε
-            if group["weight_decay"] and group["decouple"]:
-                T.mul_(batch.params, 1 - group["weight_decay"] * group_dlr)  # θ ← θ − λη̂θ
-            T.addcdiv_(batch.params, batch["exp_avg"], denom, -group_dlr)    # θ ← θ − η̂ m/(√v + dε)
+            decay = 1 - group["weight_decay"] * group_dlr if group["decouple"] else 1.0
+            for p, state in zip(batch.params, batch.states):
+                denom = state["exp_avg_sq"].sqrt().add_(d * group["eps"])  # √v + dε
+                if decay != 1.0:
+                    p.mul_(decay)                                          # θ ← θ − λη̂θ
+                p.addcdiv_(state["exp_avg"], denom, value=-group_dlr)      # θ ← θ − η̂ m/(√v + dε)
         return loss
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        raise AssertionError("Prodigy steps all groups together in step()")  # pragma: no cover
 
 
 def _accumulate(group: dict[str, Any], batch: Batch, d: float, d0: float, dlr: float, beta1: float, beta2: float,
                 beta3: float, delta: float, total: float) -> tuple[float, float]:
     """The moments and s of one group's parameters; returns the running r_Δ and S with theirs added."""
-    params, grads = batch.params, batch.grads
-    if group["weight_decay"] and not group["decouple"]:
-        grads = T.add(grads, params, alpha=group["weight_decay"])        # g + λθ
-    moved = T.add(batch["p0"], params, alpha=-1)                          # θ₀ − θ
-    dots = T.mul(moved, grads)
-    delta += (d / d0) * dlr * float(torch.stack([x.sum() for x in dots]).sum())
-    T.mul_(batch["exp_avg"], beta1)
-    T.add_(batch["exp_avg"], grads, alpha=d * (1 - beta1))               # m ← β1 m + d(1 − β1) g
-    T.mul_(batch["exp_avg_sq"], beta2)
-    T.addcmul_(batch["exp_avg_sq"], grads, grads, d * d * (1 - beta2))   # v ← β2 v + d²(1 − β2) g²
-    T.mul_(batch["s"], beta3)
-    T.add_(batch["s"], grads, alpha=(d / d0) * (d if group["safeguard_warmup"] else dlr))
-    total += float(torch.stack([x.abs().sum() for x in batch["s"]]).sum())
+    wd, coupled = group["weight_decay"], not group["decouple"]
+    s_weight = (d / d0) * (d if group["safeguard_warmup"] else dlr)
+    for p, g, state in zip(batch.params, batch.grads, batch.states):
+        if wd and coupled:
+            g = g + wd * p                                                # g + λθ
+        delta += (d / d0) * dlr * float(torch.dot(g.reshape(-1), (state["p0"] - p).reshape(-1)))  # ⟨g, θ₀ − θ⟩
+        state["exp_avg"].mul_(beta1).add_(g, alpha=d * (1 - beta1))      # m ← β1 m + d(1 − β1) g
+        state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=d * d * (1 - beta2))   # v ← β2 v + d²(1 − β2) g²
+        state["s"].mul_(beta3).add_(g, alpha=s_weight)                   # s ← β3 s + (d/d₀) η̂ g
+        total += float(state["s"].abs().sum())
     return delta, total

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim._decay import decay_scalars, weight_decay_
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
 
 
-def qhadam_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
-    """One QHAdam step over flat tensors, in place (``fused=True``).
-
-    s = (λ coupled, 1 − ηλ decoupled, 1 − β1, β2, 1 − β2, ν1/(1 − β1ᵗ), 1 − ν1, ν2/(1 − β2ᵗ), 1 − ν2, ε, η).
-    """
-    g = g + s[0] * p
-    m_new = m + s[2] * (g - m)
+def qhadam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
+    """One QHAdam step of a flat slice in place (see :class:`QHAdam`); ``s``: :func:`qhadam_scalars`."""
+    lam, keep, a1, b2, a2, n1, c1, n2, c2, eps, lr = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
     g2 = g * g
-    v_new = v * s[3] + s[4] * g2
-    numer = m_new * s[5] + g * s[6]                                     # (1 − ν1) g + ν1 m̂
-    denom = torch.sqrt(v_new * s[7] + g2 * s[8]) + s[9]                 # √((1 − ν2) g² + ν2 v̂) + ε
-    p.copy_(p * s[1] - s[10] * numer / denom)
-    m.copy_(m_new)
-    v.copy_(v_new)
+    v.mul_(b2).add_(a2 * g2)                                 # v ← β2 v + (1 − β2) g²
+    numer = m * n1 + g * c1                                  # (1 − ν1) g + ν1 m̂          (§4)
+    denom = (v * n2 + g2 * c2).sqrt() + eps                  # √((1 − ν2) g² + ν2 v̂) + ε  (§4)
+    p.sub_(lr * numer / denom)                               # θ −= η numer / denom
+
+
+def qhadam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ, 1 − β1, β2, 1 − β2, ν1/(1 − β1ᵗ), 1 − ν1, ν2/(1 − β2ᵗ), 1 − ν2, ε, η)."""
+    beta1, beta2 = group["betas"]
+    nu1, nu2 = group["nus"]
+    return (*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, nu1 / (1 - beta1**t), 1 - nu1,
+            nu2 / (1 - beta2**t), 1 - nu2, group["eps"], group["lr"])
+
+
+QHADAM = Rule(("exp_avg", "exp_avg_sq"), qhadam_math, qhadam_scalars)
 
 
 class QHAdam(Optimizer):
@@ -62,6 +70,8 @@ class QHAdam(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
 
+    rule = QHADAM
+
     def __init__(
         self,
         params: Any,
@@ -90,33 +100,3 @@ class QHAdam(Optimizer):
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "decoupled", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps = group["lr"], group["eps"]
-        beta1, beta2 = group["betas"]
-        nu1, nu2 = group["nus"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
-        T.lerp_(exp_avg, grads, 1 - beta1)                               # m ← β1 m + (1 − β1) g
-        T.mul_(exp_avg_sq, beta2)                                        # v ← β2 v + (1 − β2) g²
-        T.addcmul_(exp_avg_sq, grads, grads, 1 - beta2)
-        numer = T.mul(exp_avg, [nu1 / (1 - beta1**t) for t in batch.steps])      # ν1 m̂
-        if nu1 != 1:
-            T.add_(numer, grads, alpha=1 - nu1)                          # + (1 − ν1) g
-        denom = T.mul(exp_avg_sq, [nu2 / (1 - beta2**t) for t in batch.steps])   # ν2 v̂
-        if nu2 != 1:
-            T.addcmul_(denom, grads, grads, 1 - nu2)                     # + (1 − ν2) g²
-        T.sqrt_(denom)
-        T.add_(denom, eps)
-        T.addcdiv_(params, numer, denom, -lr)                            # θ −= η numer / denom
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        beta1, beta2 = group["betas"]
-        nu1, nu2 = group["nus"]
-        s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, nu1 / (1 - beta1**t), 1 - nu1,
-             nu2 / (1 - beta2**t), 1 - nu2, group["eps"], group["lr"]]
-        run_kernel(qhadam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

@@ -6,17 +6,50 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from torch import Tensor
-
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._adam_kernel import adam_kernel
-from deepzen.optim._base import Batch, Optimizer, zeros_like
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim._decay import decay_scalars, weight_decay_
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decay_scalars
+from deepzen.optim._rule import Rule
+from deepzen.optim.adam import ADAM, adam_math
 
 #: The paper's bound: the variance of the adaptive rate is defined only for ρ_t > 4.
 PAPER_THRESHOLD = 4.0
+
+
+def check_radam_group(group: Mapping[str, Any]) -> None:
+    """Validate the RAdam hyperparameters of ``group``: lr, betas, eps, weight_decay, threshold, decoupled."""
+    C.check_moment_group(group)
+    C.check_range("threshold", group["threshold"], PAPER_THRESHOLD)
+    C.check_flag("decoupled", group["decoupled"])
+
+
+def rectification(step: float, beta2: float, threshold: float = 5.0) -> float | None:
+    """The rectification term r_t of step ``step`` (t >= 1), or ``None`` where ρ_t <= threshold.
+
+    With ``threshold >= 4`` a returned r_t is always a finite number in (0, 1].
+    """
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    beta2_t = beta2**step
+    rho_t = rho_inf - 2.0 * step * beta2_t / (1.0 - beta2_t)
+    if not rho_t > threshold:
+        return None
+    return math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+
+
+def radam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """RAdam's step as scalars of :func:`deepzen.optim.adam.adam_math`: where ρ_t > threshold the
+    rectified step θ −= η r_t √(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε), else the momentum step θ −= η m̂
+    (the denominator's scale 0 and shift 1)."""
+    lr, (beta1, beta2) = group["lr"], group["betas"]
+    r_t = rectification(t, beta2, group["threshold"])
+    if r_t is None:
+        step, scale, shift = lr / (1 - beta1**t), 0.0, 1.0
+    else:
+        step, scale, shift = lr * r_t * math.sqrt(1 - beta2**t) / (1 - beta1**t), 1.0, group["eps"]
+    return (*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, step, scale, shift)
+
+
+RADAM = Rule(ADAM.buffers, adam_math, radam_scalars, initial=lambda group: {"exp_avg": 0.0, "exp_avg_sq": 0.0})
 
 
 class RAdam(Optimizer):
@@ -63,6 +96,8 @@ class RAdam(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
 
+    rule = RADAM
+
     def __init__(
         self,
         params: Any,
@@ -83,93 +118,3 @@ class RAdam(Optimizer):
     def _check_group(self, group: dict[str, Any]) -> None:
         check_radam_group(group)
         C.check_flags(group, "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return radam_init_state(p)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        radam_update(group, batch)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        radam_fused_step(group, pack, grad, t)
-
-
-# ---------------------------------------------------------------------------- reusable pieces (Ranger)
-def check_radam_group(group: Mapping[str, Any]) -> None:
-    """Validate the RAdam hyperparameters of ``group``: lr, betas, eps, weight_decay, threshold, decoupled."""
-    C.check_moment_group(group)
-    C.check_range("threshold", group["threshold"], PAPER_THRESHOLD)
-    C.check_flag("decoupled", group["decoupled"])
-
-
-def radam_init_state(p: Tensor) -> dict[str, Tensor]:
-    """RAdam's buffers for a new parameter: ``exp_avg`` and ``exp_avg_sq``, zeros shaped like ``p``."""
-    return {"exp_avg": zeros_like(p), "exp_avg_sq": zeros_like(p)}
-
-
-def rectification(step: float, beta2: float, threshold: float = 5.0) -> float | None:
-    """The rectification term r_t of step ``step`` (t >= 1), or ``None`` where ρ_t <= threshold.
-
-    With ``threshold >= 4`` a returned r_t is always a finite number in (0, 1].
-    """
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-    beta2_t = beta2**step
-    rho_t = rho_inf - 2.0 * step * beta2_t / (1.0 - beta2_t)
-    if not rho_t > threshold:
-        return None
-    return math.sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
-
-
-def radam_update(group: Mapping[str, Any], batch: Batch) -> None:
-    """One RAdam step of ``batch`` in place (the math of :class:`RAdam`, written once).
-
-    Reads ``group["lr"]``, ``["betas"]``, ``["eps"]``, ``["weight_decay"]``, ``["decoupled"]`` and
-    ``["threshold"]``; updates ``batch.params`` and the buffers ``batch["exp_avg"]``,
-    ``batch["exp_avg_sq"]`` (see :func:`radam_init_state`) using each parameter's own step count
-    ``batch.steps``. ``batch.grads`` are read, never written (pass already-transformed gradients,
-    e.g. centralized ones, in a new :class:`Batch` or by replacing ``batch.grads``).
-    """
-    lr, eps, threshold = group["lr"], group["eps"], group["threshold"]
-    beta1, beta2 = group["betas"]
-    params, grads = batch.params, batch.grads
-    grads = weight_decay_(group, params, grads)                          # θ(1 − ηλ) or g + λθ
-    exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
-    T.lerp_(exp_avg, grads, 1 - beta1)                                   # m ← β1 m + (1 − β1) g
-    T.mul_(exp_avg_sq, beta2)                                            # v ← β2 v + (1 − β2) g²
-    T.addcmul_(exp_avg_sq, grads, grads, 1 - beta2)
-
-    rectified: list[int] = []
-    scales: list[float] = []          # η r_t √(1 − β2ᵗ) / (1 − β1ᵗ) for the rectified ones
-    plain: list[int] = []
-    plain_scales: list[float] = []    # η / (1 − β1ᵗ) for the others
-    per_step: dict[float, tuple[float | None, float]] = {}     # step count -> (r_t, 1 − β1ᵗ)
-    for i, t in enumerate(batch.steps):
-        if t not in per_step:
-            per_step[t] = (rectification(t, beta2, threshold), 1 - beta1**t)
-        r_t, bc1 = per_step[t]
-        if r_t is None:
-            plain.append(i)
-            plain_scales.append(-lr / bc1)
-        else:
-            rectified.append(i)
-            scales.append(-lr * r_t * math.sqrt(1 - beta2**t) / bc1)
-    if rectified:
-        denom = T.sqrt([exp_avg_sq[i] for i in rectified])              # √v + ε
-        T.add_(denom, eps)
-        T.addcdiv_([params[i] for i in rectified], [exp_avg[i] for i in rectified], denom, scales)
-    if plain:                                                            # θ −= η m̂
-        step = T.mul([exp_avg[i] for i in plain], plain_scales)
-        T.add_([params[i] for i in plain], step)
-
-
-def radam_fused_step(group: Mapping[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-    """One RAdam step of a flat pack whose parameters have step count ``t`` (``fused=True``): Adam's
-    kernel with the rectified step size, or without the denominator before rectification starts."""
-    lr, beta1, beta2 = group["lr"], *group["betas"]
-    r_t = rectification(t, beta2, group["threshold"])
-    if r_t is None:                                                      # θ −= η m̂
-        step, denom_scale, denom_shift = lr / (1 - beta1**t), 0.0, 1.0
-    else:                                                                # θ −= η r_t m̂ / (√v̂ + ε)
-        step, denom_scale, denom_shift = lr * r_t * math.sqrt(1 - beta2**t) / (1 - beta1**t), 1.0, group["eps"]
-    s = [*decay_scalars(group), 1 - beta1, beta2, 1 - beta2, step, denom_scale, denom_shift]
-    run_kernel(adam_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"], scalars(s, pack.p))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack
-from deepzen.optim.lookahead import check_lookahead_group, lookahead_due_, lookahead_flat_
-from deepzen.optim.radam import check_radam_group, radam_fused_step, radam_init_state, radam_update
+from deepzen.optim._base import Optimizer
+from deepzen.optim.lookahead import check_lookahead_group, with_lookahead
+from deepzen.optim.radam import RADAM, check_radam_group
+
+
+def centralize_if_asked(group: Mapping[str, Any], params: list[Tensor], grads: list[Tensor]) -> list[Tensor]:
+    """Ranger's ``before`` step: the gradients centralized where the group has ``use_gc``."""
+    return centralized(grads, params) if group["use_gc"] else grads
 
 
 def centralized(grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
@@ -31,6 +36,9 @@ def centralized(grads: list[Tensor], params: list[Tensor]) -> list[Tensor]:
     return out
 
 
+RANGER = with_lookahead(RADAM).with_hooks(before=centralize_if_asked)
+
+
 class Ranger(Optimizer):
     r"""Ranger (Wright 2019, no paper): RAdam (Liu et al., ICLR 2020, arXiv:1908.03265) inside
     Lookahead (Zhang et al., NeurIPS 2019, arXiv:1907.08610), optionally on centralized gradients
@@ -47,9 +55,9 @@ class Ranger(Optimizer):
         else:                θ ← θ − η·m/(1 − β1ᵗ)          (never a negative or NaN r_t)
         every k steps:       φ ← φ + α(θ − φ);  θ ← φ        (φ₀ = θ before the first step)
 
-    The RAdam step is :func:`deepzen.optim.radam.radam_update` (see :class:`~deepzen.optim.radam.RAdam`
-    for its conventions: ε added to √v, threshold >= 4 enforced); the Lookahead step is
-    :func:`deepzen.optim.lookahead.lookahead_average_`.
+    The rule is RAdam's (:data:`deepzen.optim.radam.RADAM`; see :class:`~deepzen.optim.radam.RAdam`
+    for its conventions: ε added to √v, threshold >= 4 enforced) inside
+    :func:`deepzen.optim.lookahead.with_lookahead`, with centralization as its ``before`` step.
 
     Defaults (Ranger's): η = 1e-3, (β1, β2) = (0.95, 0.999), ε = 1e-5, α = 0.5, k = 6, threshold 5,
     λ = 0, no gradient centralization (Ranger 2019; its 2020 version turns ``use_gc`` on).
@@ -76,6 +84,8 @@ class Ranger(Optimizer):
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """
 
+    rule = RANGER
+
     def __init__(
         self,
         params: Any,
@@ -101,19 +111,3 @@ class Ranger(Optimizer):
         check_radam_group(group)
         check_lookahead_group(group)
         C.check_flags(group, "use_gc", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {**radam_init_state(p), "slow_param": p.detach().clone(memory_format=torch.contiguous_format)}
-
-    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        if group["use_gc"]:             # whole tensors, before any chunking of big ones
-            batch.grads = centralized(batch.grads, batch.params)
-        super()._dispatch(group, batch, loss)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        radam_update(group, batch)                                       # the RAdam step
-        lookahead_due_(group, batch, batch["slow_param"])                # the Lookahead step
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        radam_fused_step(group, pack, grad, t)
-        lookahead_flat_(group, pack, t)

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._decay import coupled
+from deepzen.optim._rule import Rule
+
+
+def rmsprop_math(p: Tensor, g: Tensor, v: Tensor, mean: Tensor | None, buf: Tensor | None, s: Any) -> None:
+    """One RMSProp step of a flat slice in place (see :class:`RMSProp`); ``mean`` with ``centered``,
+    ``buf`` with momentum; ``s``: :func:`rmsprop_scalars`."""
+    lam, alpha, a2, eps_in, eps_out, mu, lr = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    v.mul_(alpha).add_(a2 * g * g)                           # v ← αv + (1 − α)g²
+    spread = v
+    if mean is not None:
+        mean.lerp_(g, a2)                                    # m ← αm + (1 − α)g          (centered)
+        spread = v - mean * mean                             # s = v − m²
+    d = (spread + eps_in).sqrt() + eps_out                   # d = √(s + ε) or √s + ε
+    if buf is None:
+        p.sub_(lr * g / d)                                   # θ ← θ − ηg/d
+    else:
+        buf.mul_(mu).add_(g / d)                             # b ← μb + g/d
+        p.sub_(lr * buf)                                     # θ ← θ − ηb
+
+
+def rmsprop_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ, α, 1 − α, ε inside the root, ε outside it, μ, η)."""
+    eps, inside = group["eps"], group["eps_inside_sqrt"]
+    return (group["weight_decay"], group["alpha"], 1 - group["alpha"], eps if inside else 0.0,
+            0.0 if inside else eps, group["momentum"], group["lr"])
+
+
+RMSPROP = Rule(("square_avg", "grad_avg", "momentum_buffer"), rmsprop_math, rmsprop_scalars,
+               initial=lambda group: {k: 0.0 for k in _buffer_keys(group)})
 
 
 class RMSProp(Optimizer):
@@ -44,9 +75,12 @@ class RMSProp(Optimizer):
         centered: normalize by an estimate of the variance v − m² instead of v (Graves 2013).
         eps_inside_sqrt: add ε under the square root (True) or to the root (False, torch's).
         maximize: ascend instead of descend.
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._rule``).
 
     State: ``square_avg`` (v), ``grad_avg`` (m, centered only), ``momentum_buffer`` (b, μ > 0 only).
     """
+
+    rule = RMSPROP
 
     def __init__(
         self,
@@ -60,9 +94,10 @@ class RMSProp(Optimizer):
         *,
         eps_inside_sqrt: bool = True,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, eps_inside_sqrt=eps_inside_sqrt, maximize=maximize)
+                        centered=centered, eps_inside_sqrt=eps_inside_sqrt, maximize=maximize, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -71,10 +106,7 @@ class RMSProp(Optimizer):
         C.check_eps(group["eps"])
         C.check_weight_decay(group["weight_decay"])
         C.check_range("momentum", group["momentum"], 0.0, 1.0, high_open=True)
-        C.check_flags(group, "centered", "eps_inside_sqrt", "maximize")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {key: zeros_like(p) for key in _buffer_keys(group)}
+        C.check_flags(group, "centered", "eps_inside_sqrt", "maximize", "fused")
 
     def _gather(self, group: dict[str, Any]) -> Batch | None:
         # A parameter whose state predates turning on ``centered`` or momentum gets zero buffers here.
@@ -86,40 +118,6 @@ class RMSProp(Optimizer):
                     if key not in state:
                         state[key] = zeros_like(torch.view_as_real(p) if p.is_complex() else p)
         return super()._gather(group)
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-        mu = group["momentum"]
-        params, grads = batch.params, batch.grads
-        square_avg = batch["square_avg"]
-        if wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        T.mul_(square_avg, alpha)                                        # v ← αv + (1 − α)g²
-        T.addcmul_(square_avg, grads, grads, 1 - alpha)
-        if group["centered"]:
-            T.lerp_(batch["grad_avg"], grads, 1 - alpha)                 # m ← αm + (1 − α)g
-            denom = T.clone(square_avg)                                  # s = v − m²
-            T.addcmul_(denom, batch["grad_avg"], batch["grad_avg"], -1)
-            if group["eps_inside_sqrt"]:
-                T.add_(denom, eps)                                       # d = √(s + ε)
-                T.sqrt_(denom)
-            else:
-                T.sqrt_(denom)                                           # d = √s + ε
-                T.add_(denom, eps)
-        elif group["eps_inside_sqrt"]:
-            denom = T.add(square_avg, eps)                               # d = √(s + ε)
-            T.sqrt_(denom)
-        else:
-            denom = T.sqrt(square_avg)                                   # d = √s + ε
-            T.add_(denom, eps)
-        if mu:
-            buf = batch["momentum_buffer"]
-            T.mul_(buf, mu)                                              # b ← μb + g/d
-            T.addcdiv_(buf, grads, denom)
-            T.add_(params, buf, alpha=-lr)                               # θ ← θ − ηb
-        else:
-            T.addcdiv_(params, grads, denom, -lr)                        # θ ← θ − ηg/d
-
 
 def _buffer_keys(group: dict[str, Any]) -> list[str]:
     """The state buffers the group's options need."""

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, fused_update, run_kernel, scalars
+from deepzen.optim._compiled import fused_update, run_kernel, scalars
 
 
 def schedulefree_kernel(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | None, s: Tensor) -> None:
-    """One Schedule-Free step over flat tensors, in place (``fused=True``); ``p`` holds y on entry and
-    is set to y again by the caller (see :meth:`_ScheduleFree._set_y`).
+    """One Schedule-Free step over flat tensors (or one parameter), in place; ``p`` holds y on entry
+    and is set to y again by the caller (see :func:`_set_y`).
 
     s = (γ_t, λ, c_t, 1 − β2, 1/√(1 − β2ᵗ), ε); v is None for SGD.
     """
@@ -56,9 +54,9 @@ class _ScheduleFree(Optimizer):
         """Put the parameters at x, the averaged sequence (evaluate, save or predict from here)."""
         for group in self.param_groups:
             if group["train_mode"]:
-                xs = [(p, self.state[p]["x"]) for p in group["params"] if "x" in self.state[p]]
-                if xs:
-                    T.copy_([_real(p) for p, _ in xs], [x for _, x in xs])
+                for p in group["params"]:
+                    if "x" in self.state[p]:
+                        _real(p).copy_(self.state[p]["x"])
                 group["train_mode"] = False
 
     @torch.no_grad()
@@ -66,17 +64,10 @@ class _ScheduleFree(Optimizer):
         """Put the parameters back at y, where gradients are taken (before training steps)."""
         for group in self.param_groups:
             if not group["train_mode"]:
-                ps = [p for p in group["params"] if "x" in self.state[p]]
-                if ps:
-                    self._set_y(group, [_real(p) for p in ps], [self.state[p]["z"] for p in ps],
-                                [self.state[p]["x"] for p in ps])
+                for p in group["params"]:
+                    if "x" in self.state[p]:
+                        _set_y(group, _real(p), self.state[p]["z"], self.state[p]["x"])
                 group["train_mode"] = True
-
-    @staticmethod
-    def _set_y(group: dict[str, Any], ys: list[Tensor], zs: list[Tensor], xs: list[Tensor]) -> None:
-        """y = z + β(x − z) = (1 − β)z + βx, written the same way after every step and by ``train()``."""
-        T.copy_(ys, zs)
-        T.lerp_(ys, xs, group["betas"][0] if "betas" in group else group["momentum"])
 
     def step(self, closure: Any = None) -> Any:  # type: ignore[override]
         """One step (the parameters must be at y: call ``train()`` after ``eval()``)."""
@@ -89,8 +80,7 @@ class _ScheduleFree(Optimizer):
 
     # ------------------------------------------------------------------ the averaging weights
     def _advance(self, group: dict[str, Any], batch: Batch) -> tuple[list[float], list[float]]:
-        """Each parameter's γ_t and c_t; the running sums advance once per step (chunks of a big tensor
-        call this again with the same step count and get the same values)."""
+        """Each parameter's γ_t and c_t; its running sums advance once per step."""
         lrs, cs = [], []
         warmup, lr = group["warmup_steps"], group["lr"]
         for state, t in zip(batch.states, batch.steps):
@@ -105,46 +95,36 @@ class _ScheduleFree(Optimizer):
             cs.append(state["ckp"])
         return lrs, cs
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """Per parameter (each has its own averaging weight c_t), eagerly or through the compiled kernel;
+        y is then written by :func:`_set_y`, the same operations ``train()`` uses (bit for bit)."""
         lrs, cs = self._advance(group, batch)
-        params, grads, z, x = batch.params, batch.grads, batch["z"], batch["x"]
-        if self.adaptive:
-            beta2 = group["betas"][1]
-            v = batch["exp_avg_sq"]
-            T.mul_(v, beta2)
-            T.addcmul_(v, grads, grads, 1 - beta2)                       # v ← β2 v + (1 − β2) g²
-            denom = T.sqrt(v)
-            T.div_(denom, [math.sqrt(1 - beta2**t) for t in batch.steps])
-            T.add_(denom, group["eps"])
-            u = T.clone(grads)
-            T.div_(u, denom)                                             # g / (√v̂ + ε)
+        adaptive = self.adaptive
+        beta2 = group["betas"][1] if adaptive else 0.0
+        if group["fused"]:
+            by_weights: dict[tuple[float, float], list[int]] = {}
+            for i, key in enumerate(zip(lrs, cs)):
+                by_weights.setdefault(key, []).append(i)
+            for (lr_t, c), positions in by_weights.items():
+                part = batch if len(positions) == len(batch) else batch.select(positions)
+                fused_update(self, part, lambda pack, grad, t, lr_t=lr_t, c=c: run_kernel(
+                    schedulefree_kernel, pack.p, grad, pack.state["z"], pack.state["x"], pack.state.get("exp_avg_sq"),
+                    scalars([lr_t, group["weight_decay"], c, 1 - beta2,
+                             (1 - beta2**t) ** -0.5 if adaptive else 1.0, group.get("eps", 0.0)], pack.p)))
         else:
-            u = T.clone(grads)
-        if group["weight_decay"]:
-            T.add_(u, params, alpha=group["weight_decay"])               # + λy
-        T.mul_(u, lrs)
-        T.sub_(z, u)                                                     # z ← z − γ_t (u + λy)
-        diff = T.add(z, x, alpha=-1)
-        T.mul_(diff, cs)
-        T.add_(x, diff)                                                  # x ← (1 − c_t) x + c_t z
-        self._set_y(group, params, z, x)                                 # y = (1 − β) z + β x
+            for p, g, state, t, lr_t, c in zip(batch.params, batch.grads, batch.states, batch.steps, lrs, cs):
+                s = (lr_t, group["weight_decay"], c, 1 - beta2, (1 - beta2**t) ** -0.5 if adaptive else 1.0,
+                     group.get("eps", 0.0))
+                schedulefree_kernel(p, g, state["z"], state["x"], state.get("exp_avg_sq"), s)
+        for p, state in zip(batch.params, batch.states):
+            _set_y(group, p, state["z"], state["x"])                    # y = z + β(x − z)
 
-    def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
-        lrs, cs = self._advance(group, batch)
-        by_weights: dict[tuple[float, float], list[int]] = {}
-        for i, key in enumerate(zip(lrs, cs)):
-            by_weights.setdefault(key, []).append(i)
-        for (lr_t, c), positions in by_weights.items():
-            part = batch if len(positions) == len(batch) else batch.select(positions)
-            fused_update(self, part, lambda pack, grad, t, lr_t=lr_t, c=c: self._kernel(group, pack, grad, t, lr_t, c))
 
-    def _kernel(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float, lr_t: float, c: float) -> None:
-        beta2 = group["betas"][1] if self.adaptive else 0.0
-        s = [lr_t, group["weight_decay"], c, 1 - beta2, (1 - beta2**t) ** -0.5 if self.adaptive else 1.0,
-             group.get("eps", 0.0)]
-        z, x = pack.state["z"], pack.state["x"]
-        run_kernel(schedulefree_kernel, pack.p, grad, z, x, pack.state.get("exp_avg_sq"), scalars(s, pack.p))
-        self._set_y(group, [pack.p], [z], [x])
+def _set_y(group: dict[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
+    """y = z + β(x − z), as separate correctly rounded operations, so that recomputing y (``train()``)
+    gives the same bits however the tensors are split (a fused multiply-add would not)."""
+    beta = group["betas"][0] if "betas" in group else group["momentum"]
+    y.copy_(x).sub_(z).mul_(beta).add_(z)
 
 
 def _real(p: Tensor) -> Tensor:

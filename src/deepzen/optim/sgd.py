@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -10,6 +11,37 @@ from torch import Tensor
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._decay import coupled
+from deepzen.optim._rule import Rule
+
+
+def sgd_math(p: Tensor, g: Tensor, buf: Tensor | None, s: Any) -> None:
+    """One SGD step of a flat slice in place (see :class:`SGD`); ``buf`` with momentum;
+    ``s``: :func:`sgd_scalars`."""
+    lam, mu, into_buf, on_grad, on_buf = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    if buf is None:
+        p.add_(on_grad * g)                                  # θ ← θ − ηg
+        return
+    buf.mul_(mu).add_(into_buf * g)                          # b ← μb + (1 − τ)g   (b = g at t = 1)
+    p.add_(on_grad * g + on_buf * buf)                       # θ ← θ − ηb,  Nesterov: θ ← θ − η(g + μb)
+
+
+def sgd_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ, μ, g's weight into b, g's weight on θ, b's weight on θ). torch's form keeps b in units of g
+    and applies −η; with ``lr_in_buffer`` the buffer holds v = −η·b and is applied with weight 1."""
+    lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+    if not mu:
+        return (group["weight_decay"], 0.0, 0.0, -lr, 0.0)
+    scale, apply = (-lr, 1.0) if group["lr_in_buffer"] else (1.0, -lr)
+    into_buf = scale if t == 1 else scale * (1 - tau)
+    if group["nesterov"]:
+        return (group["weight_decay"], mu, into_buf, apply * scale, apply * mu)
+    return (group["weight_decay"], mu, into_buf, 0.0, apply)
+
+
+SGD_RULE = Rule(("momentum_buffer",), sgd_math, sgd_scalars,
+                initial=lambda group: {"momentum_buffer": 0.0} if group["momentum"] else {})
 
 
 class SGD(Optimizer):
@@ -54,6 +86,8 @@ class SGD(Optimizer):
     State: ``momentum_buffer`` (only when μ > 0).
     """
 
+    rule = SGD_RULE
+
     sparse_gradients = True
 
     def __init__(
@@ -90,9 +124,6 @@ class SGD(Optimizer):
             raise ValueError("invalid fused: True; torch's fused kernel keeps lr outside the buffer, so it "
                              "needs lr_in_buffer=False (use fused=None or False)")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {"momentum_buffer": zeros_like(p)} if group["momentum"] else {}
-
     def _gather(self, group: dict[str, Any]) -> Batch | None:
         # A parameter whose state predates a switch from momentum 0 to μ > 0 gets a zero buffer here
         # (its first momentum step is then b = (1 − τ)g rather than b = g).
@@ -108,55 +139,22 @@ class SGD(Optimizer):
             return False            # θ −= ηg is one multi-tensor op: as fast as the kernel, less overhead
         return not group["lr_in_buffer"] and super()._use_fused(group, device, dtype)
 
-    def _update_by_size(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        if group["momentum"] or group["weight_decay"]:
-            super()._update_by_size(group, batch, loss)
-        else:
-            self._update(group, batch, loss)    # one pass per element, no temporaries: no blocking needed
-
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
         momentum = group["momentum"]
         # The kernel's is_first_step (b = g) covers a whole call: split new buffers from old ones.
-        parts = _split_first_steps(range(len(batch)), batch.steps) if momentum else [(range(len(batch)), False)]
-        for positions, first in parts:
+        first = [i for i, t in enumerate(batch.steps) if t == 1] if momentum else []
+        rest = [i for i, t in enumerate(batch.steps) if not momentum or t != 1]
+        for positions, is_first in [(first, True), (rest, False)]:
+            if not positions:
+                continue
             part = batch if len(positions) == len(batch) else batch.select(positions)
             # The kernel applies maximize itself; batch.grads were already negated, so pass False.
             T.fused_sgd_(
                 part.params, part.grads, part["momentum_buffer"] if momentum else [],
                 lr=group["lr"], weight_decay=group["weight_decay"], momentum=momentum,
                 dampening=group["dampening"], nesterov=group["nesterov"], maximize=False,
-                is_first_step=first,
+                is_first_step=is_first,
             )
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-        params, grads = batch.params, batch.grads
-        if wd:
-            grads = T.add(grads, params, alpha=wd)                       # g + λθ
-        if not mu:
-            T.add_(params, grads, alpha=-lr)                             # θ ← θ − ηg
-            return
-        # torch's form: b scaled by 1 and applied with −η; lr in buffer: v = −η·b, applied with +1.
-        scale, apply = (-lr, 1.0) if group["lr_in_buffer"] else (1.0, -lr)
-        bufs = batch["momentum_buffer"]
-        T.mul_(bufs, mu)                                                 # b ← μb (a new buffer is 0)
-        for positions, first in _split_first_steps(range(len(batch)), batch.steps):
-            T.add_([bufs[i] for i in positions], [grads[i] for i in positions],
-                   alpha=scale if first else scale * (1 - tau))          # + (1 − τ)g; b = g at t = 1
-        if group["nesterov"]:
-            T.add_(params, grads, alpha=apply * scale)                   # θ ← θ − η(g + μb)
-            T.add_(params, bufs, alpha=apply * mu)
-        else:
-            T.add_(params, bufs, alpha=apply)                            # θ ← θ − ηb
-
-
-def _split_first_steps(positions: Any, steps: list[float]) -> list[tuple[list[int], bool]]:
-    """``positions`` split into (those on their first step, True) and (the rest, False), empty parts left out."""
-    first = [i for i in positions if steps[i] == 1]
-    if not first:
-        return [(list(positions), False)]
-    rest = [i for i in positions if steps[i] != 1]
-    return [(first, True), (rest, False)] if rest else [(first, True)]
 
 
 class Momentum(SGD):

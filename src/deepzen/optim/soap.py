@@ -76,7 +76,6 @@ class SOAP(Optimizer):
     (Q_i) for each preconditioned dimension i, ``step``.
     """
 
-    elementwise = False
 
     def __init__(
         self,
@@ -109,7 +108,11 @@ class SOAP(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {k: torch.zeros_like(p, memory_format=torch.contiguous_format) for k in ("exp_avg", "exp_avg_sq")}
 
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+    def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
+        """Per tensor (its matrices are not elementwise): no flat packs, no rule."""
+        self._step_tensors(group, batch)
+
+    def _step_tensors(self, group: dict[str, Any], batch: Batch) -> None:
         for p, g, state, t in zip(batch.params, batch.grads, batch.states, batch.steps):
             if t == 1:
                 self._start(group, g, state)

@@ -8,7 +8,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Optimizer
 from deepzen.optim._rule import Rule
@@ -122,6 +121,5 @@ class Sophia(Optimizer):
                     state.update(self._init_state(value, group))
                 hs.append(state["hessian"])
                 gs.append(grad)
-            if hs:
-                T.mul_(hs, beta2)
-                T.addcmul_(hs, gs, gs, (1 - beta2) * batch_size)        # h ← β2 h + (1 − β2) B ĝ²
+            for h, g in zip(hs, gs):
+                h.mul_(beta2).addcmul_(g, g, value=(1 - beta2) * batch_size)   # h ← β2 h + (1 − β2) B ĝ²

@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import FlatPack, run_kernel, scalars
-from deepzen.optim._decay import decay_scalars, weight_decay_
+from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled, decay_scalars, decoupled_
+from deepzen.optim._rule import Rule
 
 
-def yogi_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Tensor) -> None:
-    """One Yogi step over flat tensors, in place (``fused=True``).
-
-    s = (λ coupled, 1 − ηλ decoupled, 1 − β1, 1 − β2, 1/√(1 − β2ᵗ), η/(1 − β1ᵗ), ε).
-    """
-    g = g + s[0] * p
-    m_new = m + s[2] * (g - m)
+def yogi_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
+    """One Yogi step of a flat slice in place (see :class:`Yogi`); ``s``: :func:`yogi_scalars`."""
+    lam, keep, a1, a2, bc2, step, eps = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
     g2 = g * g
-    v_new = v - s[3] * torch.sign(v - g2) * g2
-    p.copy_(p * s[1] - s[5] * m_new / (torch.sqrt(v_new) * s[4] + s[6]))
-    m.copy_(m_new)
-    v.copy_(v_new)
+    v.sub_(a2 * torch.sign(v - g2) * g2)                     # v ← v − (1 − β2) sign(v − g²) g²   (Alg. 2)
+    p.sub_(step * m / (v.sqrt() * bc2 + eps))                # θ −= η m̂ / (√v̂ + ε)
+
+
+def yogi_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
+    """(λ coupled, 1 − ηλ, 1 − β1, 1 − β2, 1/√(1 − β2ᵗ), η/(1 − β1ᵗ), ε); without bias correction
+    the two corrections are 1 and η."""
+    lr, (beta1, beta2) = group["lr"], group["betas"]
+    corrected = group["bias_correction"]
+    return (*decay_scalars(group), 1 - beta1, 1 - beta2, (1 - beta2**t) ** -0.5 if corrected else 1.0,
+            lr / (1 - beta1**t) if corrected else lr, group["eps"])
+
+
+def _yogi_buffers(group: Mapping[str, Any]) -> dict[str, float]:
+    start = group["initial_accumulator_value"]
+    return {"exp_avg": start, "exp_avg_sq": start}
+
+
+YOGI = Rule(("exp_avg", "exp_avg_sq"), yogi_math, yogi_scalars, initial=_yogi_buffers)
 
 
 class Yogi(Optimizer):
@@ -66,6 +80,8 @@ class Yogi(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """
 
+    rule = YOGI
+
     def __init__(
         self,
         params: Any,
@@ -89,39 +105,3 @@ class Yogi(Optimizer):
         C.check_moment_group(group)
         C.check_range("initial_accumulator_value", group["initial_accumulator_value"], 0.0)
         C.check_flags(group, "bias_correction", "decoupled", "maximize", "fused")
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        start = group["initial_accumulator_value"]
-        return {name: torch.full_like(p, start, memory_format=torch.contiguous_format)
-                for name in ("exp_avg", "exp_avg_sq")}
-
-    def _update(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        lr, eps = group["lr"], group["eps"]
-        beta1, beta2 = group["betas"]
-        params, grads = batch.params, batch.grads
-        grads = weight_decay_(group, params, grads)                      # θ(1 − ηλ) or g + λθ
-        exp_avg, exp_avg_sq = batch["exp_avg"], batch["exp_avg_sq"]
-        T.lerp_(exp_avg, grads, 1 - beta1)                               # m ← β1 m + (1 − β1) g
-        grad_sq = T.mul(grads, grads)                                    # g²
-        direction = T.add(exp_avg_sq, grad_sq, alpha=-1)                 # sign(v − g²)
-        T.sign_(direction)
-        T.addcmul_(exp_avg_sq, direction, grad_sq, -(1 - beta2))         # v ← v − (1 − β2) sign(·) g²
-        denom = direction                                                # reuse the scratch: √v̂ + ε
-        T.copy_(denom, exp_avg_sq)
-        T.sqrt_(denom)
-        if group["bias_correction"]:
-            T.div_(denom, [(1 - beta2**t) ** 0.5 for t in batch.steps])
-            step_scales: Any = [-lr / (1 - beta1**t) for t in batch.steps]
-        else:
-            step_scales = -lr
-        T.add_(denom, eps)
-        T.addcdiv_(params, exp_avg, denom, step_scales)                  # θ −= η m̂ / (√v̂ + ε)
-
-    def _fused_step(self, group: dict[str, Any], pack: FlatPack, grad: Tensor, t: float) -> None:
-        lr = group["lr"]
-        beta1, beta2 = group["betas"]
-        corrected = group["bias_correction"]
-        s = [*decay_scalars(group), 1 - beta1, 1 - beta2, (1 - beta2**t) ** -0.5 if corrected else 1.0,
-             lr / (1 - beta1**t) if corrected else lr, group["eps"]]
-        run_kernel(yogi_kernel, pack.p, grad, pack.state["exp_avg"], pack.state["exp_avg_sq"],
-                   scalars(s, pack.p))
