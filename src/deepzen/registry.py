@@ -56,11 +56,14 @@ class Registry:
         entries: the entries, in listing order.
         normalize: maps a user's spelling to the lookup key (default: lower case).
         columns: header of ``deepzen list``: ``name``, then ``summary`` / ``formula`` / ``extra`` keys.
+        docs: :meth:`explain` adds the implementation's own docstring (``False`` when the target is
+            someone else's, e.g. a torch scheduler).
     """
 
     def __init__(self, kind: str, entries: Iterable[Entry], *, normalize: Callable[[str], str] = str.lower,
-                 columns: tuple[tuple[str, str], ...] = (("name", "name"), ("description", "summary"))) -> None:
-        self.kind, self.normalize, self.columns = kind, normalize, columns
+                 columns: tuple[tuple[str, str], ...] = (("name", "name"), ("description", "summary")),
+                 docs: bool = True) -> None:
+        self.kind, self.normalize, self.columns, self.docs = kind, normalize, columns, docs
         self.entries: dict[str, Entry] = {}
         self.aliases: dict[str, str] = {}
         for entry in entries:
@@ -108,8 +111,8 @@ class Registry:
         header = [title for title, _ in self.columns]
         return header, [[_cell(entry, source) for _, source in self.columns] for entry in self.entries.values()]
 
-    def explain(self, name: str, doc: bool = True) -> str:
-        """Summary, formula, options and (with ``doc``) the implementation's docstring."""
+    def explain(self, name: str) -> str:
+        """Summary, formula, options, aliases and the implementation's own docstring (see ``docs``)."""
         entry = self[name]
         parts = [entry.summary]
         if entry.formula:
@@ -119,10 +122,16 @@ class Registry:
             parts.append("options:\n" + "\n".join(f"  {o:<{width}}  {m}" for o, m in entry.options.items()))
         if entry.aliases:
             parts.append(f"also: {', '.join(entry.aliases)}")
-        text = inspect.getdoc(entry.load()) if doc else None
+        text = _own_doc(entry.load()) if self.docs else ""
         if text:
             parts.append(text)
         return "\n\n".join(parts)
+
+
+def _own_doc(obj: Any) -> str:
+    """The docstring ``obj`` itself defines (a class's, not one inherited from its base)."""
+    doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if isinstance(doc, str) else ""
 
 
 def _cell(entry: Entry, source: str) -> str:

@@ -48,7 +48,7 @@ def test_train_speaks_before_torch_loads_then_names_each_stage(tmp_path):
     starts = [next((i for i, line in enumerate(lines) if line.startswith(e)), None) for e in expected]
     assert None not in starts and starts == sorted(starts), proc.stdout
     total, fit = re.search(r"\((\d+\.\d) s in all, (\d+\.\d) s of it training\)", lines[-1]).groups()
-    assert 0 < float(fit) < float(total)
+    assert 0 <= float(fit) <= float(total)  # a 1-epoch MLP can train in under 0.05 s: "0.0 s" is a valid print
     saved = load_config(tmp_path / "cnn-digits" / "config.toml")  # the default's run name is kept
     assert saved.training.device == "cpu" and saved.model.kind == "mlp" and "channels" not in saved.model.options()
 

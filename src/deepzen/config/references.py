@@ -29,23 +29,14 @@ def _unknown(key: str, value: str, what: str, names: list[str]) -> str:
     return f"{key} = {show(value)}: unknown {what}{did_you_mean(value, names, cutoff=0.6)} Available: {', '.join(names)}"
 
 
-def dataset_names() -> list[str]:
-    """Registered dataset names."""
-    from deepzen import data
-
-    return list(data.available())
-
-
 def dataset_options(name: str) -> list[str] | None:
     """Option names of the built-in dataset ``name`` (its loader's arguments), ``None`` for files."""
-    import importlib
+    from deepzen.data.registry import DATASETS
 
-    from deepzen.data import registry
-
-    entry = registry.REGISTRY.get(name.lower())
-    if entry is None:
+    key = DATASETS.find(name)
+    if key is None:
         return None
-    function = getattr(importlib.import_module(f"deepzen.data.{entry.module}"), entry.function)
+    function = DATASETS.load(key)
     return [p for p in inspect.signature(function).parameters if p not in ("val", "test", "seed", "path")]
 
 
@@ -56,9 +47,11 @@ def looks_like_path(name: str) -> bool:
 
 
 def check_data(config: ExperimentConfig) -> list[str]:
-    names = dataset_names()
+    from deepzen.data.registry import DATASETS
+
+    names = list(DATASETS)
     name = config.data.name
-    if name.lower() not in names:
+    if name not in DATASETS:
         if not looks_like_path(name):
             return [_unknown("data.name", name, "dataset", names).replace(
                 " Available:", " Give a .csv/.npz/.txt file or an image folder, or one of:")]
@@ -76,11 +69,11 @@ def check_data(config: ExperimentConfig) -> list[str]:
 
 def check_model(config: ExperimentConfig) -> list[str]:
     from deepzen import nn as dznn
+    from deepzen.nn.build import MODEL_KINDS
 
-    kinds = list(dznn.available())
     kind = config.model.kind
-    if kind.lower() not in kinds:
-        return [_unknown("model.kind", kind, "model kind", kinds)]
+    if kind not in MODEL_KINDS:
+        return [_unknown("model.kind", kind, "model kind", list(MODEL_KINDS))]
     table = dznn.options(kind)
     problems = []
     for key, value in config.model.options().items():
@@ -110,11 +103,11 @@ def optimizer_hparams(config: ExperimentConfig) -> dict[str, Any]:
 
 def check_optimizer(config: ExperimentConfig) -> list[str]:
     from deepzen import optim
+    from deepzen.optim._registry import OPTIMIZERS
 
-    names = list(optim.available())
     name = config.optimizer.name
-    if name.lower() not in names:
-        return [_unknown("optimizer.name", name, "optimizer", names)]
+    if name not in OPTIMIZERS:
+        return [_unknown("optimizer.name", name, "optimizer", list(OPTIMIZERS))]
     try:
         allowed = optimizer_arguments(name)
     except ImportError as err:  # a registered optimizer whose module is missing
@@ -141,10 +134,8 @@ def check_loss(config: ExperimentConfig) -> list[str]:
         if config.loss.options():
             return ["loss: options given without loss.name; set name (e.g. \"cross_entropy\") too"]
         return []
-    try:
-        losses.resolve(name)
-    except ValueError:
-        return [_unknown("loss.name", name, "loss", list(losses.available()))]
+    if name not in losses.LOSSES:
+        return [_unknown("loss.name", name, "loss", list(losses.LOSSES))]
     return _constructed(lambda: losses.get(name, **config.loss.options()), "loss", config.loss.options())
 
 

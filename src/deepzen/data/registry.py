@@ -6,7 +6,6 @@ generated from a seed; nothing is downloaded.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,6 +13,8 @@ from typing import Any, NamedTuple
 from torch.utils.data import Dataset
 
 from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry as RegistryEntry
+from deepzen.registry import Registry
 from deepzen.data.errors import DataError
 from deepzen.data.splits import Splits
 
@@ -71,6 +72,12 @@ REGISTRY: dict[str, Entry] = {
 }
 
 
+DATASETS = Registry(
+    "dataset", [RegistryEntry(name, f"deepzen.data.{e.module}:{e.function}", e.description,
+                              extra={"task": e.task, "size": e.size}) for name, e in REGISTRY.items()],
+    columns=(("name", "name"), ("task, input", "task"), ("samples", "size"), ("description", "summary")))
+
+
 def available() -> dict[str, dict[str, str]]:
     """Built-in sets: ``{name: {"size", "task", "description"}}``."""
     return {name: {"size": e.size, "task": e.task, "description": e.description} for name, e in REGISTRY.items()}
@@ -106,10 +113,8 @@ def load(name_or_path: str | Path | Dataset, val: float = 0.1, test: float | Non
     if not isinstance(name_or_path, (str, Path)):
         raise DataError(f"load() takes a dataset name, a path or a torch Dataset, not {type(name_or_path).__name__}")
     key = str(name_or_path).lower()
-    if isinstance(name_or_path, str) and key in REGISTRY:
-        entry = REGISTRY[key]
-        function = getattr(importlib.import_module(f"deepzen.data.{entry.module}"), entry.function)
-        return _call(function, repr(key), val, test, seed, options)
+    if isinstance(name_or_path, str) and key in DATASETS:
+        return _call(DATASETS.load(key), repr(key), val, test, seed, options)
     path = Path(name_or_path)
     if not path.exists() and path.suffix == "" and len(path.parts) == 1:
         raise DataError(f"unknown dataset {str(name_or_path)!r}{did_you_mean(key, REGISTRY)} "

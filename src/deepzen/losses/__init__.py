@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from deepzen.losses.classification import binary_cross_entropy, cross_entropy, nll
 from deepzen.losses.divergence import kl_div
-from deepzen.losses.registry import REGISTRY, Loss, available, explain, get, resolve
+from deepzen.losses.registry import LOSSES, REGISTRY, Loss, available, explain, get, resolve
 from deepzen.losses.regression import huber, mae, mse
 from deepzen.structures import IGNORE_INDEX
 
 __all__ = [
-    "IGNORE_INDEX", "REGISTRY", "Loss", "available", "binary_cross_entropy", "cross_entropy", "explain",
+    "IGNORE_INDEX", "LOSSES", "REGISTRY", "Loss", "available", "binary_cross_entropy", "cross_entropy", "explain",
     "get", "huber", "kl_div", "mae", "mse", "nll", "resolve",
 ]

@@ -11,6 +11,7 @@ from typing import Any, Union
 from torch import Tensor
 
 from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 from deepzen.losses.classification import binary_cross_entropy, cross_entropy, nll
 from deepzen.losses.divergence import kl_div
 from deepzen.losses.regression import huber, mae, mse
@@ -39,6 +40,13 @@ ALIASES: dict[str, str] = {
 }
 
 
+LOSSES = Registry(
+    "loss", [Entry(name, f"{fn.__module__}:{fn.__name__}", formula,
+                   aliases=tuple(a for a, target in ALIASES.items() if target == name))
+             for name, (fn, formula) in REGISTRY.items()],
+    normalize=lambda name: name.lower().replace("-", "_"), columns=(("name", "name"), ("formula", "summary")))
+
+
 class Loss:
     """A loss function with its options bound: ``Loss(cross_entropy, label_smoothing=0.1)(logits, y)``.
 
@@ -65,17 +73,12 @@ class Loss:
 
 def available() -> dict[str, str]:
     """Registry names with their one-line formulas."""
-    return {name: formula for name, (_, formula) in REGISTRY.items()}
+    return LOSSES.available()
 
 
 def resolve(name: str) -> str:
     """The registry name for ``name`` or one of its aliases (case-insensitive)."""
-    key = name.lower().replace("-", "_") if isinstance(name, str) else name
-    key = ALIASES.get(key, key)
-    if key not in REGISTRY:
-        hint = did_you_mean(str(name), [*REGISTRY, *ALIASES])
-        raise ValueError(f"unknown loss {name!r}{hint} Available: {', '.join(REGISTRY)}")
-    return key
+    return LOSSES.key(name)
 
 
 def get(name: Union[str, LossFn], **options: Any) -> Callable[[Tensor, Tensor], Tensor]:

@@ -6,12 +6,11 @@ Family modules are imported on first use, so listing names stays cheap.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from torch import nn
 
-from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 from deepzen.info import DataInfo
 from deepzen.nn._options import Option, validate
 
@@ -25,17 +24,17 @@ MODELS: dict[str, tuple[str, str]] = {
 }
 
 
+MODEL_KINDS = Registry("model kind", [Entry(kind, f"deepzen.nn.{module}", desc) for kind, (module, desc) in MODELS.items()],
+                       columns=(("kind", "name"), ("description", "summary")))
+
+
 def available() -> dict[str, str]:
     """Model kinds with their one-line descriptions."""
-    return {kind: desc for kind, (_, desc) in MODELS.items()}
+    return MODEL_KINDS.available()
 
 
 def _module(kind: str) -> Any:
-    key = kind.lower() if isinstance(kind, str) else kind
-    if key not in MODELS:
-        hint = did_you_mean(str(kind), MODELS)
-        raise ValueError(f"unknown model kind {kind!r}{hint} Available: {', '.join(MODELS)}")
-    return importlib.import_module(f"deepzen.nn.{MODELS[key][0]}")
+    return MODEL_KINDS.load(kind)
 
 
 def options(kind: str) -> dict[str, Option]:

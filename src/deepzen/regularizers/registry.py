@@ -6,14 +6,20 @@ import inspect
 from typing import Any, Optional, Union
 
 from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 from deepzen.regularizers.penalties import L1, L1L2, L2, NoPenalty, Penalty
 
 REGISTRY: dict[str, type[Penalty]] = {"l1": L1, "l2": L2, "l1l2": L1L2, "none": NoPenalty}
 
+REGULARIZERS = Registry(
+    "regularizer", [Entry(name, f"{cls.__module__}:{cls.__name__}", cls.formula) for name, cls in REGISTRY.items()],
+    normalize=lambda name: name.lower().replace("_", "").replace("-", ""),
+    columns=(("name", "name"), ("formula", "summary")))
+
 
 def available() -> dict[str, str]:
     """Registry names with their formulas."""
-    return {name: cls.formula for name, cls in REGISTRY.items()}
+    return REGULARIZERS.available()
 
 
 def get(name: Optional[Union[str, Penalty]], **options: Any) -> Penalty:
@@ -23,10 +29,7 @@ def get(name: Optional[Union[str, Penalty]], **options: Any) -> Penalty:
     """
     if isinstance(name, Penalty) and not options:
         return name
-    key = "none" if name is None else str(name).lower().replace("_", "").replace("-", "")
-    if key not in REGISTRY:
-        hint = did_you_mean(key, REGISTRY)
-        raise ValueError(f"unknown regularizer {name!r}{hint} Available: {', '.join(REGISTRY)}")
+    key = REGULARIZERS.key("none" if name is None else str(name))
     cls = REGISTRY[key]
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     for option in options:

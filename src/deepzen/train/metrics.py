@@ -4,13 +4,7 @@ Conventions (``deepzen.structures``): class scores on the last dim of ``pred``; 
 ``IGNORE_INDEX`` (padding, unlabelled nodes) are skipped. Binary classification may use one logit per
 sample (``pred`` ``(B,)`` or ``(B, 1)``, predicted class ``pred > 0``).
 
-- accuracy = #(argmax pred == y) / N
-- top-k accuracy = #(y among the k highest scores) / N
-- F1 (macro) = mean over classes present in targets or predictions of 2 TP / (2 TP + FP + FN)
-- MSE = sum (p - y)^2 / n,  MAE = sum |p - y| / n  (over all output elements)
-- R2 = mean over outputs of 1 - SS_res / SS_tot, SS_tot = sum (y - mean y)^2 (sklearn's
-  uniform average; a constant target scores 1 if predicted exactly, else 0)
-- perplexity = exp(mean token cross-entropy), for language models
+Names, formulas and aliases: :data:`METRICS` (``deepzen list metrics``).
 """
 
 from __future__ import annotations
@@ -23,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 from deepzen.structures import IGNORE_INDEX
 
 
@@ -200,16 +194,27 @@ class Perplexity(Metric):
         return math.exp(float(self._get("nll") / count))
 
 
-METRICS: dict[str, type[Metric]] = {
-    "accuracy": Accuracy,
-    "top_k": TopKAccuracy,
-    "f1": F1Macro,
-    "mse": MeanSquaredError,
-    "mae": MeanAbsoluteError,
-    "r2": R2Score,
-    "perplexity": Perplexity,
-}
-ALIASES = {"acc": "accuracy", "f1_macro": "f1", "macro_f1": "f1", "ppl": "perplexity", "top_k_accuracy": "top_k"}
+_HERE = "deepzen.train.metrics"
+
+#: The metrics by name: class, formula (N samples, n output elements) and aliases.
+METRICS = Registry("metric", [
+    Entry("accuracy", f"{_HERE}:Accuracy", "fraction of samples whose top class is the target",
+          formula="#(argmax pred == y) / N", aliases=("acc",)),
+    Entry("top_k", f"{_HERE}:TopKAccuracy", "fraction of samples whose target is among the k highest scores "
+          "(also topK, e.g. top5)", formula="#(y among the k highest scores) / N", options={"k": "default 5"},
+          aliases=("top_k_accuracy",)),
+    Entry("f1", f"{_HERE}:F1Macro", "macro F1 over the classes present in targets or predictions",
+          formula="mean over classes of 2 TP / (2 TP + FP + FN)", aliases=("f1_macro", "macro_f1")),
+    Entry("mse", f"{_HERE}:MeanSquaredError", "mean squared error over all output elements",
+          formula="MSE = sum (p - y)^2 / n"),
+    Entry("mae", f"{_HERE}:MeanAbsoluteError", "mean absolute error over all output elements",
+          formula="MAE = sum |p - y| / n"),
+    Entry("r2", f"{_HERE}:R2Score", "coefficient of determination, averaged over outputs (sklearn's uniform "
+          "average; a constant target scores 1 if predicted exactly, else 0)",
+          formula="R2 = mean over outputs of 1 - SS_res / SS_tot, SS_tot = sum (y - mean y)^2"),
+    Entry("perplexity", f"{_HERE}:Perplexity", "exp of the mean token cross-entropy, for language models",
+          formula="perplexity = exp(mean token cross-entropy)", aliases=("ppl",)),
+], columns=(("name", "name"), ("formula", "formula")))
 
 
 def get_metric(name: str | Metric, **options: Any) -> Metric:
@@ -217,13 +222,11 @@ def get_metric(name: str | Metric, **options: Any) -> Metric:
     ``"mae"``, ``"r2"``, ``"perplexity"``); a :class:`Metric` instance is returned as is."""
     if isinstance(name, Metric):
         return name
-    key = str(name).lower()
-    key = ALIASES.get(key, key)
-    match = re.fullmatch(r"top(\d+)(_accuracy)?", key)
+    match = re.fullmatch(r"top(\d+)(_accuracy)?", str(name).lower())
     if match:
         return TopKAccuracy(k=int(match.group(1)))
-    if key not in METRICS:
-        allowed = sorted(METRICS) + ["top5 (any topK)"]
-        hint = did_you_mean(key, list(METRICS) + list(ALIASES), n=1, cutoff=0.6)
-        raise ValueError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}{hint}")
-    return METRICS[key](**options)
+    try:
+        cls = METRICS.load(name)
+    except ValueError as err:
+        raise ValueError(f"{err}, or topK for any K (top5)") from None
+    return cls(**options)

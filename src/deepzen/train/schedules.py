@@ -1,21 +1,8 @@
 """Learning-rate schedules by name, built on ``torch.optim.lr_scheduler``.
 
-==============  ========  ==================================================================
-name            interval  lr at step/epoch t (base lr ``b``)
-==============  ========  ==================================================================
-``step``        epoch     ``b * gamma ** (t // step_size)``                      (StepLR)
-``cosine``      step      warmup ``b * t / W`` for t < W, then
-                          ``min_lr + (b - min_lr) (1 + cos(pi (t - W) / (T - W))) / 2``,
-                          ``min_lr`` after T (Loshchilov & Hutter 2017, SGDR without restarts;
-                          linear warmup of Goyal et al. 2017)                    (LambdaLR)
-``one_cycle``   step      Smith & Topin 2018: warm up to ``max_lr`` over ``pct_start`` of
-                          the steps, anneal (cosine) to ``max_lr / (div_factor *
-                          final_div_factor)``                                    (OneCycleLR)
-``plateau``     epoch     multiply by ``factor`` after ``patience`` epochs without
-                          improvement of the monitored value           (ReduceLROnPlateau)
-==============  ========  ==================================================================
-
-"interval" says whether the Trainer steps the scheduler after every optimizer step or every epoch.
+The names, formulas, options and intervals are the entries of :data:`SCHEDULES` (a
+:class:`deepzen.registry.Registry`; ``deepzen list schedules`` and ``deepzen explain cosine`` print
+them). "interval" says whether the Trainer steps the scheduler after every optimizer step or every epoch.
 """
 
 from __future__ import annotations
@@ -28,22 +15,44 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as torch_schedulers
 
 from deepzen._suggest import did_you_mean
+from deepzen.registry import Entry, Registry
 
-SCHEDULES = ("step", "cosine", "one_cycle", "plateau")
-INTERVALS = {"step": "epoch", "cosine": "step", "one_cycle": "step", "plateau": "epoch"}
-_ALIASES = {"cosine_warmup": "cosine", "onecycle": "one_cycle", "reduce_on_plateau": "plateau", "steplr": "step"}
+_TORCH = "torch.optim.lr_scheduler"
+
+#: The schedules: formula (base lr ``b``, step or epoch ``t``), options and interval as data.
+SCHEDULES = Registry("schedule", [
+    Entry("step", f"{_TORCH}:StepLR", "multiply the lr by gamma every step_size epochs",
+          formula="b * gamma ** (t // step_size)",
+          options={"step_size": "epochs between decays (required)", "gamma": "decay factor, default 0.1"},
+          aliases=("steplr",), extra={"interval": "epoch"}),
+    Entry("cosine", f"{_TORCH}:LambdaLR", "linear warmup, then cosine decay to min_lr "
+          "(Loshchilov & Hutter 2017, SGDR without restarts; warmup of Goyal et al. 2017)",
+          formula="b * t / W for t < W, then min_lr + (b - min_lr) (1 + cos(pi (t - W) / (T - W))) / 2, "
+                  "min_lr after T",
+          options={"warmup_steps": "W, default 0", "total_steps": "T, default epochs x steps per epoch",
+                   "min_lr": "default 0"},
+          aliases=("cosine_warmup",), extra={"interval": "step"}),
+    Entry("one_cycle", f"{_TORCH}:OneCycleLR", "one cycle: warm up to max_lr, anneal far below the start "
+          "(Smith & Topin 2018)",
+          formula="warm up to max_lr over pct_start of the steps, anneal (cosine) to "
+                  "max_lr / (div_factor * final_div_factor)",
+          options={"max_lr": "default: each group's lr", "total_steps": "default epochs x steps per epoch",
+                   "pct_start": "default 0.3", "div_factor": "default 25", "final_div_factor": "default 1e4",
+                   "anneal_strategy": 'default "cos"', "three_phase": "default false"},
+          aliases=("onecycle",), extra={"interval": "step"}),
+    Entry("plateau", f"{_TORCH}:ReduceLROnPlateau", "multiply the lr by factor when the monitored value stalls",
+          formula="multiply by factor after patience epochs without improvement of the monitored value",
+          options={"mode": 'default "min"', "factor": "default 0.1", "patience": "default 10",
+                   "threshold": "default 1e-4", "cooldown": "default 0", "min_lr": "default 0"},
+          aliases=("reduce_on_plateau",), extra={"interval": "epoch"}),
+], columns=(("name", "name"), ("stepped per", "interval"), ("lr at step/epoch t", "formula")), docs=False)
+
+INTERVALS = {name: SCHEDULES[name].extra["interval"] for name in SCHEDULES}
 
 
 def schedule_interval(name: str) -> str:
     """``"step"`` or ``"epoch"``: how often the named schedule is stepped."""
-    return INTERVALS[_canonical(name)]
-
-
-def _canonical(name: str) -> str:
-    key = _ALIASES.get(str(name).lower(), str(name).lower())
-    if key not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; allowed: {', '.join(SCHEDULES)}{did_you_mean(key, list(SCHEDULES))}")
-    return key
+    return INTERVALS[SCHEDULES.key(name)]
 
 
 def _total_steps(name: str, opts: dict[str, Any], epochs: int | None, steps_per_epoch: int | None) -> int:
@@ -94,7 +103,7 @@ def make_scheduler(
     Returns:
         a ``torch.optim.lr_scheduler`` object (``ReduceLROnPlateau.step`` takes the monitored value).
     """
-    key = _canonical(name)
+    key = SCHEDULES.key(name)
     opts = dict(opts)
     if key == "step":
         _check_options(key, opts, ["step_size", "gamma"])

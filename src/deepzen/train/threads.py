@@ -20,7 +20,7 @@ reduction order, every time on the same machine.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -68,11 +68,13 @@ def check_threads(threads: int | str | None) -> int | str | None:
     raise ValueError(f"threads must be 'auto', an int >= 1 or None (torch's default), got {threads!r}")
 
 
-def set_threads(threads: int | str | None, model: nn.Module, first_batch: Any, batch_size: int) -> int | None:
-    """Apply the rule (``first_batch``: the input ``x`` of a training batch, on the model's device);
-    returns the thread count set, or ``None`` when torch's setting was left alone."""
+def set_threads(threads: int | str | None, model: nn.Module, batch_size: int,
+                first_batch: Callable[[], Any]) -> int | None:
+    """Apply the rule (``first_batch()``: the input ``x`` of a training batch, on the model's device,
+    fetched only for ``"auto"``); returns the thread count set, or ``None`` when torch's setting was
+    left alone."""
     if threads is None:
         return None
-    count = threads if isinstance(threads, int) else auto_threads(forward_flops(model, first_batch, batch_size))
+    count = threads if isinstance(threads, int) else auto_threads(forward_flops(model, first_batch(), batch_size))
     torch.set_num_threads(count)
     return count

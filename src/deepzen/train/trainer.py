@@ -41,6 +41,11 @@ from deepzen.train.threads import check_threads, set_threads
 __all__ = ["History", "Trainer", "resolve_loss"]
 
 
+def _from_state(field: str, doc: str) -> property:
+    """A read-only trainer attribute backed by ``trainer.state.<field>``."""
+    return property(lambda self: getattr(self.state, field), doc=doc)
+
+
 class Trainer(Steps):
     """Train, evaluate and predict with one model.
 
@@ -139,37 +144,12 @@ class Trainer(Steps):
         self.step_loss: Tensor | None = None  # the last batch's loss, for optimizers that need a closure
 
     # ------------------------------------------------------------------ loop state, read by callbacks
-    @property
-    def epoch(self) -> int:
-        """Epochs finished."""
-        return self.state.epoch
-
-    @property
-    def batch_in_epoch(self) -> int:
-        """Batches finished in the current epoch."""
-        return self.state.batch_in_epoch
-
-    @property
-    def global_step(self) -> int:
-        """Optimizer steps taken."""
-        return self.state.global_step
-
-    @property
-    def seed(self) -> int | None:
-        return self.state.seed
-
-    @property
-    def history(self) -> History:
-        return self.state.history
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds spent in ``fit`` (over resumes too)."""
-        return self.state.elapsed
-
-    @property
-    def train_metrics(self) -> list[Metric]:
-        return self.state.metrics
+    epoch = _from_state("epoch", "Epochs finished.")
+    batch_in_epoch = _from_state("batch_in_epoch", "Batches finished in the current epoch.")
+    global_step = _from_state("global_step", "Optimizer steps taken.")
+    seed = _from_state("seed", "Seed of the data order (drawn at the first fit when not given).")
+    history = _from_state("history", "One entry per finished epoch (:class:`History`).")
+    elapsed = _from_state("elapsed", "Seconds spent in ``fit``, over resumes too.")
 
     # ------------------------------------------------------------------ public API
     def stop(self, reason: str, failed: bool = False) -> None:
@@ -197,11 +177,8 @@ class Trainer(Steps):
         if batches_per_epoch == 0:
             raise ValueError(f"no batches: {len(source)} samples, batch_size {batch_size}, drop_last={drop_last}")
         self.epochs, self.batches_per_epoch = epochs, batches_per_epoch
-        if self.threads == "auto":
-            first_x = to_device(next(iter(source.batches(None, batch_size)))[0], self.device)
-            self.threads = set_threads("auto", self.model, first_x, batch_size)
-        elif isinstance(self.threads, int):
-            torch.set_num_threads(self.threads)
+        self.threads = set_threads(self.threads, self.model, batch_size, lambda: to_device(
+            next(iter(source.batches(None, batch_size)))[0], self.device))
         self.steps_per_epoch = math.ceil(batches_per_epoch / self.accumulate_steps)
         for cb in self.callbacks:
             cb.setup(self)
