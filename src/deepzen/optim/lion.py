@@ -45,8 +45,9 @@ class Lion(Optimizer):
 
     Scale against AdamW: every coordinate of sign(c) is ±1, so the update's norm is larger than Adam's;
     the paper uses an η 3-10x smaller than AdamW's and a λ 3-10x larger, keeping ηλ (the strength of
-    the decay) about the same. The paper and the authors' code (lion-pytorch) agree on this rule; the
-    state is one momentum buffer (half of Adam's memory).
+    the decay) about the same. Where the code and the paper differ: they do not; the authors' package
+    (lion-pytorch) steps exactly this rule (the tests compare them step by step). The state is one
+    momentum buffer (half of Adam's memory).
 
     Arguments:
         params: parameters or parameter groups.

@@ -35,6 +35,10 @@ class Prodigy(Optimizer):
     ε = 1e-8, λ = 0 decoupled, d₀ = 1e-6, d_coef = 1, growth_rate = ∞, no bias correction, no
     safeguard (the official code's, prodigyopt). Use a schedule (cosine annealing) on η as usual.
 
+    Where the code and the paper differ: the official code adds options that the paper's Algorithm 4 does
+    not write out (weight decay, Adam's bias correction, growth_rate, d_coef), all neutral by default; we
+    follow the code.
+
     d, d_max, r and k are global by construction (d mixes every parameter's distance), so k counts
     optimizer steps, not each parameter's (the one exception to deepzen's per-parameter counts; each
     parameter's own ``step`` is still kept). They live in every parameter group (``d``, ``d_max``,

@@ -150,7 +150,7 @@ _DOC_COMMON = """
 
 
 class ScheduleFreeSGD(_ScheduleFree):
-    r"""Schedule-Free SGD (Defazio, Yang, Mehta, Mishchenko, Khaled, Cutkosky, "The Road Less Scheduled",
+    __doc__ = r"""Schedule-Free SGD (Defazio, Yang, Mehta, Mishchenko, Khaled, Cutkosky, "The Road Less Scheduled",
     NeurIPS 2024, arXiv:2405.15682).
 
     Algorithm (Alg. 1; t counted per parameter; the parameter holds y)::
@@ -189,7 +189,7 @@ class ScheduleFreeSGD(_ScheduleFree):
 
 
 class ScheduleFreeAdamW(_ScheduleFree):
-    r"""Schedule-Free AdamW (Defazio et al., "The Road Less Scheduled", NeurIPS 2024, arXiv:2405.15682).
+    __doc__ = r"""Schedule-Free AdamW (Defazio et al., "The Road Less Scheduled", NeurIPS 2024, arXiv:2405.15682).
 
     Algorithm (Alg. 1 with Adam's preconditioner; t counted per parameter; the parameter holds y)::
 
