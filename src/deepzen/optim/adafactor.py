@@ -58,6 +58,8 @@ class Adafactor(Optimizer):
     """
 
 
+    per_tensor = True               # the step reads whole tensors (RMS, factored rows and columns)
+
     def __init__(
         self,
         params: Any,

@@ -114,6 +114,8 @@ class Muon(Optimizer):
 
     routes_modules = True           # built from a module, it splits the parameters (split_parameters)
 
+    per_tensor = True               # the step reads whole tensors (each weight is one matrix)
+
     def __init__(
         self,
         params: Any,

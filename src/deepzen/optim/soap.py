@@ -77,6 +77,8 @@ class SOAP(Optimizer):
     """
 
 
+    per_tensor = True               # the step reads whole tensors (each tensor has its own eigenbases)
+
     def __init__(
         self,
         params: Any,
