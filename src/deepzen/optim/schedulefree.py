@@ -112,10 +112,17 @@ class _ScheduleFree(Optimizer):
                     scalars([lr_t, group["weight_decay"], c, 1 - beta2,
                              (1 - beta2**t) ** -0.5 if adaptive else 1.0, group.get("eps", 0.0)], pack.p)))
         else:
+            wd = group["weight_decay"]
             for p, g, state, t, lr_t, c in zip(batch.params, batch.grads, batch.states, batch.steps, lrs, cs):
-                s = (lr_t, group["weight_decay"], c, 1 - beta2, (1 - beta2**t) ** -0.5 if adaptive else 1.0,
-                     group.get("eps", 0.0))
-                schedulefree_kernel(p, g, state["z"], state["x"], state.get("exp_avg_sq"), s)
+                z, x = state["z"], state["x"]
+                if adaptive:                                            # g / (√v̂ + ε), v ← β2 v + (1 − β2) g²
+                    v = state["exp_avg_sq"]
+                    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                    g = g / v.sqrt().mul_((1 - beta2**t) ** -0.5).add_(group["eps"])
+                z.add_(g, alpha=-lr_t)                                  # z ← z − γ_t (u + λy)
+                if wd:
+                    z.add_(p, alpha=-lr_t * wd)
+                x.lerp_(z, c)                                           # x ← (1 − c_t) x + c_t z
         for p, state in zip(batch.params, batch.states):
             _set_y(group, p, state["z"], state["x"])                    # y = z + β(x − z)
 
