@@ -71,7 +71,7 @@ class Adan(Optimizer):
         weight_decay: λ.
         no_prox: decay by θ(1 − ηλ) before the step instead of dividing by (1 + ηλ) after it.
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``exp_avg_diff`` (v), ``exp_avg_sq`` (n), ``prev_grad``, ``step``.
     """

@@ -88,7 +88,7 @@ class AdEMAMix(Optimizer):
         eps: ε added to the denominator.
         weight_decay: λ, decoupled (θ ← θ − ηλθ).
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg_fast`` (m1), ``exp_avg_slow`` (m2), ``exp_avg_sq`` (ν), ``step``.
     """

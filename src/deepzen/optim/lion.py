@@ -55,7 +55,7 @@ class Lion(Optimizer):
         betas: (β1, β2): the interpolation for the update and the momentum's decay.
         weight_decay: λ, decoupled (θ ← θ(1 − ηλ)).
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``step``.
     """

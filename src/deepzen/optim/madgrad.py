@@ -66,7 +66,7 @@ class MADGRAD(Optimizer):
         eps: ε added to the cube root.
         decoupled: decay the weights directly (θ ← θ − ηλθ) instead of adding λθ to the gradient.
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
 
     State: ``grad_sum`` (s), ``grad_sum_sq`` (ν), ``initial`` (x₀), ``step``.
     """

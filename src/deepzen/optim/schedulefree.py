@@ -9,7 +9,7 @@ from torch import Tensor
 
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._compiled import fused_update, run_kernel, scalars
+from deepzen.optim._flat_pack import fused_update, run_kernel, scalars
 
 
 def schedulefree_kernel(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | None, s: Tensor) -> None:
@@ -180,7 +180,7 @@ class ScheduleFreeSGD(_ScheduleFree):
         r: power of t in the averaging weights.
         weight_lr_power: power of γmax in the averaging weights.
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
     """
 
     def __init__(self, params: Any, lr: float = 1.0, momentum: float = 0.9, weight_decay: float = 0.0,
@@ -219,7 +219,7 @@ class ScheduleFreeAdamW(_ScheduleFree):
         r: power of t in the averaging weights.
         weight_lr_power: power of γmax in the averaging weights.
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
     """
 
     adaptive = True

@@ -69,7 +69,7 @@ class Sophia(Optimizer):
         eps: ε added to the denominator.
         hessian_interval: k, how often the driver refreshes h (read by deepzen's Trainer).
         maximize: ascend instead of descend.
-        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._compiled``).
+        fused: run each step as one kernel compiled by ``torch.compile`` (see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``hessian`` (h), ``step``.
     """
