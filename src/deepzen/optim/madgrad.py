@@ -10,7 +10,7 @@ from torch import Tensor
 
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Optimizer
-from deepzen.optim._rule import Rule
+from deepzen.optim._rule import COPY_OF_PARAM, Rule
 
 
 def madgrad_kernel(p: Tensor, g: Tensor, s_sum: Tensor, nu: Tensor, x0: Tensor, s: Tensor) -> None:
@@ -34,7 +34,7 @@ def madgrad_rule_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...
     return (0.0 if decoupled else wd, lr * t**0.5, group["eps"], 1 - group["momentum"], lr * wd if decoupled else 0.0)
 
 MADGRAD_RULE = Rule(("grad_sum", "grad_sum_sq", "initial"), madgrad_kernel, madgrad_rule_scalars,
-                    initial=lambda group: {"grad_sum": 0.0, "grad_sum_sq": 0.0})   # x₀: a copy, see _init_state
+                    initial=lambda group: {"grad_sum": 0.0, "grad_sum_sq": 0.0, "initial": COPY_OF_PARAM})
 
 
 class MADGRAD(Optimizer):
@@ -95,5 +95,3 @@ class MADGRAD(Optimizer):
         C.check_eps(group["eps"])
         C.check_flags(group, "decoupled", "maximize", "fused")
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._init_state(p, group), "initial": p.detach().clone(memory_format=torch.contiguous_format)}

@@ -105,8 +105,10 @@ class _ScheduleFree(Optimizer):
             by_weights: dict[tuple[float, float], list[int]] = {}
             for i, key in enumerate(zip(lrs, cs)):
                 by_weights.setdefault(key, []).append(i)
+            keys = ("z", "x", "exp_avg_sq") if adaptive else ("z", "x")
             for (lr_t, c), positions in by_weights.items():
-                part = batch if len(positions) == len(batch) else batch.select(positions)
+                part = batch.select(positions)
+                part.state = {k: [st[k] for st in part.states] for k in keys}    # the buffers packed flat
                 fused_update(self, part, lambda pack, grad, t, lr_t=lr_t, c=c: run_kernel(
                     schedulefree_kernel, pack.p, grad, pack.state["z"], pack.state["x"], pack.state.get("exp_avg_sq"),
                     scalars([lr_t, group["weight_decay"], c, 1 - beta2,
