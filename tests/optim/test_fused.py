@@ -16,14 +16,16 @@ import pytest
 import torch
 
 import deepzen.optim as dzo
-import deepzen.optim._compiled as compiled
-from tests.optim import (test_adabound, test_adadelta, test_adamax, test_adopt, test_eve, test_lamb, test_lars,
-                         test_lookahead, test_nadam, test_qhadam, test_radam, test_ranger, test_rmsprop, test_yogi)
+import deepzen.optim._flat_pack as flat_pack
+from tests.optim import (test_adabound, test_adadelta, test_adamax, test_adan, test_ademamix, test_adopt, test_eve,
+                         test_lamb, test_lars, test_lion, test_lookahead, test_madgrad, test_nadam, test_qhadam,
+                         test_radam, test_ranger, test_rmsprop, test_schedulefree, test_sophia, test_yogi)
 from tests.optim.contract_cases import COMPILED_FUSED_NAMES, SPECS, grad_stream, set_grads, step
 from tests.optim.harness import Case, cases_params, run_case
 
-MODULES = (test_adabound, test_adadelta, test_adamax, test_adopt, test_eve, test_lamb, test_lars, test_lookahead,
-           test_nadam, test_qhadam, test_radam, test_ranger, test_rmsprop, test_yogi)
+MODULES = (test_adabound, test_adadelta, test_adamax, test_adan, test_ademamix, test_adopt, test_eve, test_lamb,
+           test_lars, test_lion, test_lookahead, test_madgrad, test_nadam, test_qhadam, test_radam, test_ranger,
+           test_rmsprop, test_schedulefree, test_sophia, test_yogi)
 FUSED_CASES = [dataclasses.replace(c, kwargs={**c.kwargs, "fused": True}, id=f"{c.id}-fused")
                for m in MODULES for c in m.CASES if c.name in COMPILED_FUSED_NAMES]
 
@@ -152,7 +154,7 @@ def test_compilation_failure_names_the_way_out(monkeypatch: pytest.MonkeyPatch) 
         return broken
 
     monkeypatch.setattr(torch, "compile", no_compiler)
-    monkeypatch.setattr(compiled, "_COMPILED", {})
+    monkeypatch.setattr(flat_pack, "_COMPILED", {})
     p = torch.nn.Parameter(torch.randn(3))
     opt = dzo.create("yogi", [p], fused=True)
     p.grad = torch.ones(3)
@@ -198,12 +200,12 @@ def _halve_kernel(x: torch.Tensor, buf: torch.Tensor | None) -> None:
 
 
 def test_past_the_recompile_limit_a_kernel_runs_eagerly_with_one_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compiled, "KERNEL_RECOMPILE_LIMIT", 2)
+    monkeypatch.setattr(flat_pack, "KERNEL_RECOMPILE_LIMIT", 2)
     inputs = [(dtype, with_buf) for dtype in (torch.float64, torch.float32, torch.bfloat16) for with_buf in (0, 1)]
     with pytest.warns(UserWarning, match="_halve_kernel.*recompile") as caught:
         for dtype, with_buf in inputs:                        # 6 graphs needed, 2 allowed
             x = torch.arange(1.0, 9.0, dtype=dtype)
-            compiled.run_kernel(_halve_kernel, x, torch.ones_like(x) if with_buf else None)
+            flat_pack.run_kernel(_halve_kernel, x, torch.ones_like(x) if with_buf else None)
             want = torch.arange(1.0, 9.0, dtype=dtype) / 2 + with_buf
             torch.testing.assert_close(x, want, msg=lambda m: f"{dtype}, buffer {with_buf}: {m}")
     assert len([w for w in caught if "_halve_kernel" in str(w.message)]) == 1, "warn once per kernel"

@@ -12,69 +12,29 @@ place so each algorithm file holds only its :class:`~deepzen.optim._rule.Rule` a
 - complex parameters are updated as ``torch.view_as_real`` pairs;
 - ``lr`` may be a 1-element tensor (read once per step, as torch's loops do);
 - sparse gradients go to ``_update_sparse`` of the algorithms that take them
-  (``sparse_gradients = True``); the others refuse them;
+  (``sparse_gradients = True``); the others refuse them (``_sparse``);
 - ``load_state_dict`` also loads state dicts of older versions and of torch's own optimizers
   (see ``_compat``).
 
-Each step, a group's parameters with gradients are gathered (state created, step counts advanced),
-split by (device, dtype), and go either to torch's fused kernel (Adam family, SGD family, Adagrad:
+Each step, a group's parameters with gradients are gathered (``_gather``: state created or completed,
+step counts advanced), split by (device, dtype), and go either to torch's fused kernel (Adam family, SGD family, Adagrad:
 where the group uses it) or to the algorithm's rule, run by ``_rule.run_rule`` over flat packs of the
 parameters that share a step count (see docs/OPTIMIZERS-DESIGN.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
+from deepzen.optim import _sparse
 from deepzen.optim._compat import settle_loaded_state, upgrade_state_dict
+from deepzen.optim._gather import Batch, gather
 from deepzen.optim._rule import Rule, run_rule
-
-
-@dataclass
-class Batch:
-    """The parameters of one group that have a gradient this step, with their state.
-
-    Attributes:
-        params: the parameters (complex ones as real views), updated in place.
-        grads: their gradients (never modified in place; ``maximize`` already applied).
-        state: per-parameter buffers shaped like the parameters, by state key (``exp_avg`` ...).
-        steps: each parameter's step count t, already counting this step (1 on its first step).
-        step_tensors: the 0-d ``state["step"]`` tensors behind ``steps`` (for torch's fused kernels).
-        states: the full ``self.state[p]`` dicts, for non-tensor state an algorithm keeps.
-        sparse: positions whose gradient is sparse (not carried over by :meth:`select`).
-    """
-
-    params: list[Tensor]
-    grads: list[Tensor]
-    state: dict[str, list[Tensor]]
-    steps: list[float]
-    step_tensors: list[Tensor] = field(default_factory=list)
-    states: list[dict[str, Any]] = field(default_factory=list)
-    sparse: list[int] = field(default_factory=list)
-
-    def __getitem__(self, key: str) -> list[Tensor]:
-        return self.state[key]
-
-    def __len__(self) -> int:
-        return len(self.params)
-
-    def select(self, positions: Iterable[int]) -> Batch:
-        """A batch of the entries at ``positions``."""
-        pos = list(positions)
-        return Batch(
-            params=[self.params[i] for i in pos],
-            grads=[self.grads[i] for i in pos],
-            state={k: [v[i] for i in pos] for k, v in self.state.items()},
-            steps=[self.steps[i] for i in pos],
-            step_tensors=[self.step_tensors[i] for i in pos] if self.step_tensors else [],
-            states=[self.states[i] for i in pos] if self.states else [],
-        )
 
 
 class Optimizer(torch.optim.Optimizer):
@@ -149,10 +109,11 @@ class Optimizer(torch.optim.Optimizer):
             if isinstance(group["lr"], Tensor):          # the algorithms take lr as a number
                 group = {**group, "lr": group["lr"].item()}
             if batch.sparse:
-                self._update_sparse(group, batch.select(batch.sparse), loss_value)
-                if len(batch.sparse) == len(batch):
+                sparse, dense = _sparse.split(batch)
+                self._update_sparse(group, sparse, loss_value)
+                if dense is None:
                     continue
-                batch = batch.select(i for i in range(len(batch)) if i not in set(batch.sparse))
+                batch = dense
             self._dispatch(group, batch, loss_value)
         return loss
 
@@ -160,69 +121,17 @@ class Optimizer(torch.optim.Optimizer):
         """Hook run once per step before any group is updated (Eve's global loss ratio)."""
 
     def _gather(self, group: dict[str, Any]) -> Batch | None:
-        """Collect the group's parameters that have a gradient, initializing new state, counting steps."""
-        params, grads, states, sparse = [], [], [], []
-        all_state = self.state
-        for p in group["params"]:
-            grad = p.grad                                # read once: each read is a C++ call
-            if grad is None:
-                continue
-            if grad.is_sparse:
-                self._check_sparse(p)
-                sparse.append(len(params))
-            state = all_state[p]
-            value = p
-            if p.is_complex():
-                value, grad = torch.view_as_real(p), torch.view_as_real(grad)
-            if not state:
-                if p.is_meta:
-                    raise RuntimeError(
-                        f"{type(self).__name__} cannot step parameters on the meta device (they have shapes "
-                        f"but no values): materialize the model first, e.g. model.to_empty(device='cpu') "
-                        f"and initialize it, then step (a parameter of shape {tuple(p.shape)} is on meta)")
-                state["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
-                state.update(self._init_state(value, group))
-            params.append(value)
-            grads.append(grad)
-            states.append(state)
-        if not params:
-            return None
-        step_tensors, steps = _count_steps(states)
-        if group["maximize"]:
-            grads = T.neg(grads)
-        # Buffers shaped like their parameter travel with it (and are chunked with it); other state
-        # (scalars, flags) stays reachable through ``Batch.states``.
-        keys = [k for k, v in states[0].items()
-                if k != "step" and isinstance(v, Tensor) and v.shape == params[0].shape]
-        try:
-            buffers = {k: [s[k] for s in states] for k in keys}
-        except KeyError:            # an option that adds a buffer was switched on mid-run: common ones only
-            buffers = {k: [s[k] for s in states] for k in keys if all(k in s for s in states)}
-        return Batch(
-            params=params,
-            grads=grads,
-            state=buffers,
-            steps=steps,
-            step_tensors=step_tensors,
-            states=states,
-            sparse=sparse,
-        )
+        """The group's parameters that have a gradient, with their state and step counts (see ``_gather``)."""
+        return gather(self, group)
 
     def _check_sparse(self, p: Tensor) -> None:
-        """Refuse a sparse gradient where the algorithm takes none (or the parameter is complex)."""
-        name = type(self).__name__
-        if not self.sparse_gradients:
-            raise RuntimeError(
-                f"{name} does not support sparse gradients (a parameter of shape {tuple(p.shape)} has one): "
-                "use dense gradients (e.g. nn.Embedding(..., sparse=False)), or SGD or Adagrad, which take them")
-        if p.is_complex():
-            raise RuntimeError(f"{name} does not support sparse gradients of complex parameters")
+        """Refuse a sparse gradient of ``p`` where this algorithm takes none (see ``_sparse``)."""
+        _sparse.check(self, p)
 
     def _update_sparse(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """The update of parameters whose gradients are sparse: the rule on the gradients made dense
         (the same result; algorithms with a lazy sparse form, as Adagrad, override this)."""
-        batch.grads = [g.to_dense() for g in batch.grads]
-        run_rule(self, self._rule(), group, batch, compiled=False)
+        run_rule(self, self._rule(), group, _sparse.densified(batch), compiled=False)
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """Split by (device, dtype); each part goes to torch's fused kernel where the algorithm has one
@@ -265,30 +174,6 @@ class Optimizer(torch.optim.Optimizer):
         """The update through torch's fused kernel, for algorithms whose math matches one exactly
         (subclasses override this; each such kernel is tested against the algorithm's rule)."""
         raise NotImplementedError(f"{type(self).__name__} has no torch kernel")
-
-
-def _count_steps(states: list[dict[str, Any]]) -> tuple[list[Tensor], list[float]]:
-    """Add 1 to each state's ``step`` (a 0-d tensor); return the step tensors and their new values.
-
-    The step tensors of parameters updated together are kept as views into one 1-D tensor, so counting
-    is one ``add_`` and reading the counts one ``tolist``, instead of one call per parameter (~1 us
-    each on CPU, a third of the base's per-step overhead with 300 parameters). Steps that are not such
-    views (new state, a loaded checkpoint, another set of parameters with gradients) are packed anew,
-    keeping their values; steps on several devices are counted one by one.
-    """
-    steps = [s["step"] for s in states]
-    pack = T.view_base(steps[0])
-    if pack is None or pack.numel() != len(steps) or any(T.view_base(t) is not pack for t in steps):
-        if len({t.device for t in steps}) > 1:
-            T.add_(steps, 1)
-            return steps, [float(t) for t in steps]
-        pack = torch.stack([t.to(torch.float32) for t in steps])       # (n,)
-        steps = list(pack.unbind(0))
-        for state, view in zip(states, steps):
-            state["step"] = view
-    pack.add_(1)
-    values = pack.tolist()
-    return steps, [values[t.storage_offset()] for t in steps]
 
 
 def _all_contiguous_lists(batch: Batch) -> bool:

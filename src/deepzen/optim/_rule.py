@@ -12,7 +12,7 @@ and step count (bias corrections, lr, clip bounds), and updates one flat slice i
 rule with ``rows=True``: per-layer norms as in LAMB and LARS). ``g`` is read, never written. A buffer the
 group does not keep (AMSGrad's maximum with ``amsgrad=False``) arrives as ``None``.
 
-The runner (:func:`run_rule`) applies the rule over the flat packs of ``deepzen.optim._compiled``
+The runner (:func:`run_rule`) applies the rule over the flat packs of ``deepzen.optim._flat_pack``
 (parameters that share a step count, packed into one flat buffer per state key):
 
 - eagerly (the default): ``math`` over cache-sized slices of each pack, the scalars as Python floats;
@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from deepzen import _tensors as T
-from deepzen.optim._compiled import FlatPack, fused_update, run_kernel, scalars
+from deepzen.optim._flat_pack import FlatPack, fused_update, run_kernel, scalars
 
 Group = Mapping[str, Any]
 #: ``before(group, params, grads) -> grads``: over each parameter's whole tensors, before packing;

@@ -83,7 +83,7 @@ class AdaBound(Optimizer):
         amsbound: keep the running maximum of v (state ``max_exp_avg_sq``): AMSBound.
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq`` (amsbound only).
     """

@@ -77,7 +77,7 @@ class ADOPT(Optimizer):
         clip_exponent: p in the clip value c_t = t^p; ``None`` disables clipping.
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v).
     """

@@ -64,7 +64,7 @@ class Eve(Optimizer):
         decoupled: decay the weights directly by αλ.
         maximize: ascend instead of descend (f* is then an upper bound of the closure's value).
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``; per group: ``d_tilde``, ``prev_loss``.
     """

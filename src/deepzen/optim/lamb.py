@@ -72,7 +72,7 @@ class LAMB(Optimizer):
         bias_correction: divide m and v by (1 − βᵗ) (the final paper's form).
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg``, ``exp_avg_sq``.
     """

@@ -80,7 +80,7 @@ class LARS(Optimizer):
         exclude_1d: no trust ratio and no decay for tensors with ``ndim <= 1``.
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``momentum_buffer`` (when m > 0).
     """

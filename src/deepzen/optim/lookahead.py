@@ -15,7 +15,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._compiled import FlatPack
+from deepzen.optim._flat_pack import FlatPack
 from deepzen.optim._rule import COPY_OF_PARAM, Rule
 from deepzen.optim.adopt import ADOPT, ADOPT_RULE
 

@@ -79,7 +79,7 @@ class Ranger(Optimizer):
         decoupled: decay the weights directly (Ranger's form) rather than adding λθ to the gradient.
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg``, ``exp_avg_sq``, ``slow_param``.
     """

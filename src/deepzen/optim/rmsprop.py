@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
 
@@ -108,16 +107,6 @@ class RMSProp(Optimizer):
         C.check_range("momentum", group["momentum"], 0.0, 1.0, high_open=True)
         C.check_flags(group, "centered", "eps_inside_sqrt", "maximize", "fused")
 
-    def _gather(self, group: dict[str, Any]) -> Batch | None:
-        # A parameter whose state predates turning on ``centered`` or momentum gets zero buffers here.
-        keys = _buffer_keys(group)
-        if len(keys) > 1:
-            for p in group["params"]:
-                state = self.state.get(p) if p.grad is not None else None
-                for key in keys if state else ():
-                    if key not in state:
-                        state[key] = zeros_like(torch.view_as_real(p) if p.is_complex() else p)
-        return super()._gather(group)
 
 def _buffer_keys(group: dict[str, Any]) -> list[str]:
     """The state buffers the group's options need."""

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
-from deepzen.optim._base import Batch, Optimizer, zeros_like
+from deepzen.optim._base import Batch, Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
 
@@ -123,16 +123,6 @@ class SGD(Optimizer):
         if group["fused"] and group["lr_in_buffer"]:
             raise ValueError("invalid fused: True; torch's fused kernel keeps lr outside the buffer, so it "
                              "needs lr_in_buffer=False (use fused=None or False)")
-
-    def _gather(self, group: dict[str, Any]) -> Batch | None:
-        # A parameter whose state predates a switch from momentum 0 to μ > 0 gets a zero buffer here
-        # (its first momentum step is then b = (1 − τ)g rather than b = g).
-        if group["momentum"]:
-            for p in group["params"]:
-                state = self.state.get(p) if p.grad is not None else None
-                if state and "momentum_buffer" not in state:
-                    state["momentum_buffer"] = zeros_like(torch.view_as_real(p) if p.is_complex() else p)
-        return super()._gather(group)
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
         if group["fused"] is None and not group["momentum"]:

@@ -75,7 +75,7 @@ class Yogi(Optimizer):
         decoupled: decay the weights directly by ηλ.
         maximize: ascend instead of descend.
         fused: run each step as one kernel compiled by ``torch.compile`` (the first step compiles; small
-            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._compiled``).
+            parameters move into one flat buffer, each a view of it; see ``deepzen.optim._flat_pack``).
 
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step``.
     """

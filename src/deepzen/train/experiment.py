@@ -99,6 +99,8 @@ def build_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.O
     params: Any = model.parameters()
     if reg.weight_decay > 0 or reg.no_decay is not None:
         params = regularizers.param_groups(model, reg.weight_decay, reg.no_decay)
+    elif getattr(optim.get_class(config.optimizer.name), "routes_modules", False):
+        params = model                       # Muon: hidden weights vs embeddings, head, biases (its rule)
     try:
         return optim.create(config.optimizer.name, params, **hparams)
     except (ValueError, TypeError) as err:
