@@ -27,6 +27,9 @@ EXPECTED_NAMES = (
     "sgd", "momentum", "nag", "adagrad", "adadelta", "rmsprop", "adam", "adamw", "amsgrad", "nadam",
     "adamax", "radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
     "adopt", "ladopt",
+    # the modern generation (issue 11)
+    "lion", "adafactor", "muon", "schedulefree_adamw", "schedulefree_sgd", "prodigy", "adan", "madgrad",
+    "ademamix", "soap", "sophia",
 )
 
 
@@ -99,13 +102,31 @@ SPECS: dict[str, Spec] = {s.name: s for s in [
          maximize_kwargs={"f_star": 1e3}),     # maximizing, f* is an upper bound of the objective
     Spec("adopt", lr=0.05, rosen_lr=0.03),
     Spec("ladopt", lr=0.2, rosen_lr=0.05),
+    Spec("lion", lr=0.05, rosen_lr=2e-3, rosen_steps=3000),
+    Spec("adafactor", lr=0.2, rosen_lr=0.2, rosen_steps=6000),     # ρ_t = min(η, 1/√t): slow at the end
+    Spec("muon", lr=0.1, rosen_lr=0.01),
+    # weight decay (taken at y) makes the interpolation weight β reach z: with gradients set by hand
+    # and no decay, β only moves y, and OneCycleLR's β cycle ends where it started
+    Spec("schedulefree_adamw", kwargs={"weight_decay": 0.01}, lr=0.05, rosen_lr=0.01,
+         rosen_kwargs={"weight_decay": 0.0}),
+    Spec("schedulefree_sgd", kwargs={"weight_decay": 0.01}, lr=0.1, rosen_lr=2e-3,
+         rosen_kwargs={"weight_decay": 0.0}, rosen_steps=3000),
+    # d is global (like Eve's d̃): a fresh optimizer over fewer parameters is not comparable step by step;
+    # d₀ = 1e-2 so that the short contract runs move the weights beyond float tolerance
+    Spec("prodigy", kwargs={"d0": 1e-2}, lr=1.0, rosen_lr=1.0, rosen_kwargs={"d0": 1e-6}, loss_state=True),
+    Spec("adan", lr=0.05, rosen_lr=0.01),
+    Spec("madgrad", lr=0.05, rosen_lr=0.01),
+    Spec("ademamix", lr=0.05, rosen_lr=0.01),
+    Spec("soap", lr=0.1, rosen_lr=0.02),
+    Spec("sophia", lr=0.02, rosen_lr=3e-3),
 ]}
 
 
 #: The algorithms whose ``fused=True`` runs a kernel compiled by torch.compile (written out here, not
 #: read from the classes), and their contract specs with ``fused=True``.
 COMPILED_FUSED_NAMES = ("radam", "adabound", "amsbound", "ranger", "lamb", "lars", "yogi", "qhadam", "eve",
-                        "adopt", "ladopt", "nadam", "adamax", "rmsprop", "adadelta")
+                        "adopt", "ladopt", "nadam", "adamax", "rmsprop", "adadelta", "lion", "adan", "madgrad",
+                        "ademamix", "schedulefree_adamw", "schedulefree_sgd", "sophia")
 FUSED_SPECS = [dataclasses.replace(SPECS[n], kwargs={**SPECS[n].kwargs, "fused": True}, label=f"{n}-fused")
                for n in COMPILED_FUSED_NAMES]
 

@@ -56,6 +56,11 @@ TORCH_TWINS: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
 }
 
 
+#: Names whose reference steps every parameter at once (a global quantity, as Prodigy's d), so their
+#: module compares them with its own runner instead of ``harness.Case`` configs.
+GLOBAL_REFERENCE = {"prodigy": "tests/optim/test_prodigy.py (run_global: d is shared by all parameters)"}
+
+
 @dataclass(frozen=True)
 class Entry:
     """Everything the generic tests need about one registry name."""
@@ -67,7 +72,10 @@ class Entry:
     torch_twin: tuple[type, dict[str, Any], dict[str, Any]] | None = None
 
     def kwargs(self, implementation: str) -> dict[str, Any]:
-        """The hyperparameters selecting ``implementation``."""
+        """The hyperparameters selecting ``implementation`` (none for an optimizer with one path: no
+        ``fused`` argument)."""
+        if implementation == "eager" and not self.spec.accepts("fused"):
+            return {}
         return IMPLEMENTATIONS[implementation]
 
 

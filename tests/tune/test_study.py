@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 
 import deepzen.tune
 from deepzen.config import ConfigError, validate
-from deepzen.tune.storage import CRASHED_ATTR, RETRY_ATTR, WORKER_ATTR, hide_password, open_storage
+from deepzen.tune.storage import CRASHED_ATTR, RETRY_ATTR, WORKER_ATTR, open_storage
 from tests.tune.toy import CURVATURE, quadratic, slow_quadratic, toy_raw
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,10 +56,6 @@ def test_no_validation_split_is_an_error(tmp_path: Path) -> None:
     raw["data"]["val"] = 0.0
     with pytest.raises(ConfigError, match="validation split"):
         deepzen.tune.run(validate(raw), study_dir=tmp_path / "s", train=no_trial, verbose=False)
-
-
-def test_password_hidden() -> None:
-    assert hide_password("postgresql://me:pa:ss@db.example/x") == "postgresql://me:***@db.example/x"
 
 
 def test_finds_the_known_best_learning_rate(tmp_path: Path) -> None:

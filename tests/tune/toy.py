@@ -60,6 +60,25 @@ def slow_quadratic(config: Any, run_dir: Path, callbacks: list) -> Any:
     return quadratic(config, run_dir, callbacks, sleep=0.3)
 
 
+RACERS = 4
+_started = False
+
+
+def racing_quadratic(config: Any, run_dir: Path, callbacks: list) -> Any:
+    """``quadratic``, but each worker process's first trial waits (up to 60 s) until :data:`RACERS`
+    processes have started one: from then on the workers claim trials back to back, in milliseconds."""
+    global _started
+    if not _started:
+        _started = True
+        gate = Path(run_dir).parent.parent / "gate"
+        gate.mkdir(exist_ok=True)
+        (gate / str(os.getpid())).touch()
+        deadline = time.time() + 60
+        while len(list(gate.iterdir())) < RACERS and time.time() < deadline:
+            time.sleep(0.05)
+    return quadratic(config, run_dir, callbacks)
+
+
 def toy_raw(**tune: Any) -> dict[str, Any]:
     """A small valid experiment (the toy bodies only read optimizer and epochs) with a [tune] section."""
     settings = {"metric": "val_loss", "n_trials": 6, "sampler": "random", "pruner": "none",
@@ -70,9 +89,26 @@ def toy_raw(**tune: Any) -> dict[str, Any]:
             "training": {"epochs": 3, "batch_size": 16}, "output": {"progress": "none"}, "tune": settings}
 
 
-if __name__ == "__main__":  # python -m tests.tune.toy STUDY_DIR N_TRIALS: a study to kill -9
+def waiting_quadratic(config: Any, run_dir: Path, callbacks: list, wait_for: str, sleep: float = 0.0) -> Any:
+    """``quadratic`` that first waits (up to 120 s) until the path ``wait_for`` exists: another host's
+    first trial, say."""
+    deadline = time.time() + 120
+    while not Path(wait_for).exists() and time.time() < deadline:
+        time.sleep(0.1)
+    return quadratic(config, run_dir, callbacks, sleep=sleep)
+
+
+if __name__ == "__main__":  # python -m tests.tune.toy STUDY_DIR N_TRIALS [STORAGE_URL [SECONDS_PER_EPOCH [WAIT_FOR]]]
+    import functools
+
     import deepzen.tune
     from deepzen.config import validate
 
-    deepzen.tune.run(validate(toy_raw()), int(sys.argv[2]), study_dir=sys.argv[1], train=slow_quadratic,
+    url = sys.argv[3] if len(sys.argv) > 3 else None
+    body: Any = slow_quadratic
+    if len(sys.argv) > 5:
+        body = functools.partial(waiting_quadratic, wait_for=sys.argv[5], sleep=float(sys.argv[4]))
+    elif len(sys.argv) > 4:
+        body = functools.partial(quadratic, sleep=float(sys.argv[4]))
+    deepzen.tune.run(validate(toy_raw()), int(sys.argv[2]), study_dir=sys.argv[1], storage=url, train=body,
                      report=False, verbose=False)

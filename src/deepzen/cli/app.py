@@ -62,6 +62,8 @@ def train(
     unset: List[str] = typer.Option([], "--unset", help=UNSET_HELP, metavar="KEY"),
     device: Optional[str] = typer.Option(None, "--device", help=DEVICE_HELP),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the run in this folder exactly."),
+    nproc: Optional[int] = typer.Option(None, "--nproc", help="Train in this many processes on this machine "
+                                        "(torchrun, DistributedDataParallel; training.batch_size stays the global batch)."),
 ) -> None:
     """Train an experiment into runs/<name>/ and evaluate it once on the test split.
 
@@ -71,6 +73,18 @@ def train(
     if resume is not None and config is not None:
         raise typer.BadParameter("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml), "
                                  "not both", param_hint="'--resume'")
+    if nproc is not None:  # (imports torch: only then)
+        from deepzen.train.distributed import launcher
+
+        try:
+            launcher.check_nproc(nproc)
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="'--nproc'") from None
+        if nproc > 1 and not launcher.under_launcher():
+            args = [*([str(config)] if config is not None else []), *(a for v in set_ for a in ("--set", v)),
+                    *(a for v in unset for a in ("--unset", v)), *(["--device", device] if device else []),
+                    *(["--resume", str(resume)] if resume is not None else [])]
+            raise typer.Exit(launcher.launch(args, nproc))
     out = console()
     source = f"{resume}/config.toml" if resume is not None else (config or "the bundled default config")
     out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
@@ -85,7 +99,12 @@ def train(
     else:
         cfg = load_config(config, overrides, unset=unset, notes=notes)
         experiment.check_training(cfg)  # before new_run_dir, which clears the old run with output.overwrite
-        folder = experiment.new_run_dir(cfg)
+    from deepzen.train import distributed
+
+    if distributed.join(cfg.training.device) is not None and not distributed.is_main():
+        out.quiet = True  # rank 0 prints
+    if resume is None:
+        folder = distributed.agree(lambda: experiment.new_run_dir(cfg))
     for note in notes:
         out.print(f"note: {note}", markup=False)
     if resume is not None:

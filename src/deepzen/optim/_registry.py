@@ -37,6 +37,17 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "eve": ("eve", "Eve", "Adam scaled by the relative change of the loss (Hayashi et al. 2016)"),
     "adopt": ("adopt", "ADOPT", "Adam-like with the second moment taken before the current gradient (Taniguchi et al. 2024)"),
     "ladopt": ("lookahead", "LADOPT", "Lookahead around ADOPT (deepzen's reading of the name LADOPT)"),
+    "lion": ("lion", "Lion", "sign of an interpolated momentum, decoupled decay (Chen et al. 2023)"),
+    "adafactor": ("adafactor", "Adafactor", "factored second moment, relative step size, update clipping (Shazeer & Stern 2018)"),
+    "muon": ("muon", "Muon", "orthogonalized momentum for 2-D weights, AdamW for the rest (Jordan et al. 2024; Liu et al. 2025)"),
+    "schedulefree_adamw": ("schedulefree", "ScheduleFreeAdamW", "AdamW without a schedule: interpolation and averaging (Defazio et al. 2024)"),
+    "schedulefree_sgd": ("schedulefree", "ScheduleFreeSGD", "SGD without a schedule: interpolation and averaging (Defazio et al. 2024)"),
+    "prodigy": ("prodigy", "Prodigy", "Adam with a learning rate estimated from the distance to the solution (Mishchenko & Defazio 2023)"),
+    "adan": ("adan", "Adan", "adaptive Nesterov momentum with a gradient-difference moment (Xie et al. 2022)"),
+    "madgrad": ("madgrad", "MADGRAD", "momentumized dual averaging with a cube-root denominator (Defazio & Jelassi 2021)"),
+    "ademamix": ("ademamix", "AdEMAMix", "Adam with a second, slow momentum mixed in (Pagliardini et al. 2024)"),
+    "soap": ("soap", "SOAP", "Adam in the eigenbasis of Shampoo's preconditioner (Vyas et al. 2024)"),
+    "sophia": ("sophia", "Sophia", "clipped momentum over a diagonal Gauss-Newton estimate (Liu et al. 2023)"),
 }
 
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from deepzen.train.optimizer_modes import evaluation_point
+
 if TYPE_CHECKING:
     from deepzen.train.callbacks.base import Callback
     from deepzen.train.steps import Steps
@@ -105,10 +107,15 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 def full_state(trainer: Steps) -> dict[str, Any]:
     """What a checkpoint holds: model, optimizer, scaler, callbacks' states (by ``Class#index``),
     the loop state and the RNG states."""
+    with evaluation_point(trainer.optimizer) as switched:           # Schedule-Free saves x
+        model = trainer.model.state_dict()
+        if switched:                                                 # the parameters go back to y below
+            model = {k: v.detach().clone() for k, v in model.items()}
+        optimizer = trainer.optimizer.state_dict()
     return {
         "format": FORMAT,
-        "model": trainer.model.state_dict(),
-        "optimizer": trainer.optimizer.state_dict(),
+        "model": model,
+        "optimizer": optimizer,
         "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
         "callbacks": {key: state for key, cb in callback_keys(trainer.callbacks).items() if (state := cb.state_dict())},
         "loop": trainer.state.state_dict(),

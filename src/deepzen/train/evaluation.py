@@ -15,13 +15,20 @@ from deepzen.structures import to_device
 from deepzen.train.batches import BatchSource
 from deepzen.train.loop import batch_len
 from deepzen.train.metrics import Metric
+from deepzen.train.optimizer_modes import evaluation_point
 
 if TYPE_CHECKING:
     from deepzen.train.steps import Steps
 
 
 def evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric]) -> dict[str, float]:
-    """``{"loss": sum_b n_b loss_b / sum_b n_b, <metric>: ...}`` over ``source``; ``metrics`` fresh."""
+    """``{"loss": sum_b n_b loss_b / sum_b n_b, <metric>: ...}`` over ``source``; ``metrics`` fresh. The
+    weights are the optimizer's evaluation point (Schedule-Free's average x)."""
+    with evaluation_point(trainer.optimizer):
+        return _evaluate(trainer, source, batch_size, metrics)
+
+
+def _evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric]) -> dict[str, float]:
     loss_sum = torch.zeros((), device=trainer.device)
     count = 0
     model = trainer.model
@@ -47,7 +54,12 @@ def evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list
 
 def predict(trainer: Steps, source: BatchSource, batch_size: int) -> Any:
     """Outputs for every sample in order, on the CPU: one tensor, or a list of batch outputs when
-    their shapes differ."""
+    their shapes differ. The weights are the optimizer's evaluation point (Schedule-Free's x)."""
+    with evaluation_point(trainer.optimizer):
+        return _predict(trainer, source, batch_size)
+
+
+def _predict(trainer: Steps, source: BatchSource, batch_size: int) -> Any:
     outputs = []
     model = trainer.model
     was_training = model.training

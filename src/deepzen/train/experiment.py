@@ -10,6 +10,7 @@ Tuning reuses :func:`run` with ``on_epoch`` (report the validation metric each e
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from torch import Tensor, nn
 
 from deepzen.config import ConfigError, ExperimentConfig, load_config, optimizer_hparams, to_toml
 from deepzen.info import DataInfo
+from deepzen.train import distributed
 from deepzen.train.callbacks import Callback, EarlyStopping, GradientClipping, ModelCheckpoint
 from deepzen.train.checkpoint import load_checkpoint
 from deepzen.train.metrics import get_metric
@@ -97,6 +99,8 @@ def build_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.O
     params: Any = model.parameters()
     if reg.weight_decay > 0 or reg.no_decay is not None:
         params = regularizers.param_groups(model, reg.weight_decay, reg.no_decay)
+    elif getattr(optim.get_class(config.optimizer.name), "routes_modules", False):
+        params = model                       # Muon: hidden weights vs embeddings, head, biases (its rule)
     try:
         return optim.create(config.optimizer.name, params, **hparams)
     except (ValueError, TypeError) as err:
@@ -190,12 +194,14 @@ def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
     model = build_model(config, info)
     t = config.training
     schedule = t.schedule
-    return Trainer(
+    env = distributed.current()  # under torchrun: DDP, sharded batches, rank 0 writes
+    make = functools.partial(distributed.DistributedTrainer, env=env) if env is not None else Trainer
+    return make(
         model, build_optimizer(config, model), build_loss(config, info), metrics=metric_names(config, info),
         regularizer=build_penalty(config), scheduler=schedule.name if schedule else None,
         scheduler_options=schedule.options() if schedule else None,
         callbacks=[*make_callbacks(config), *callbacks], accumulate_steps=t.accumulate_steps,
-        device=t.device, precision=t.precision,
+        device=distributed.device_for(env, t.device) if env is not None else t.device, precision=t.precision,
         compile=t.compile, seed=config.seed, deterministic=t.deterministic, run_dir=run_dir,
         checkpoint_every=t.checkpoint_every, progress=config.output.progress, progress_stream=progress_stream,
         nan_guard=t.nan_guard, num_workers=t.num_workers, threads=t.threads,
@@ -274,26 +280,34 @@ def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: boo
     samples = f" for {len(splits.train):,} training samples" if hasattr(splits.train, "__len__") else ""
     say(f"building {config.model.kind}{samples}, optimizer {config.optimizer.name}, "
         f"{config.training.epochs} epochs -> {folder}")
-    trackers = make_trackers(config, folder, mlflow_parent)
+    trackers = make_trackers(config, folder, mlflow_parent) if distributed.is_main() else []
     extra = [*callbacks, *([EpochReport(on_epoch)] if on_epoch is not None else []), *trackers]
     trainer = make_trainer(config, info, folder, extra, progress_stream)
-    rd = trainer.run_dir
-    assert rd is not None
-    rd.write_config(to_toml(config))
-    (folder / DATA_INFO).write_text(json.dumps(info.to_dict(), indent=2) + "\n", encoding="utf-8")
+    rd = trainer.run_dir or RunDir(folder)  # None on ranks other than 0: rank 0 writes
+    if distributed.is_main():
+        rd.write_config(to_toml(config))
+        (folder / DATA_INFO).write_text(json.dumps(info.to_dict(), indent=2) + "\n", encoding="utf-8")
     t = config.training
     history = trainer.fit(tensors_of(splits.train), val=tensors_of(splits.val) if splits.val is not None else None,
                           epochs=t.epochs, batch_size=t.batch_size, val_batch_size=t.eval_batch_size,
-                          shuffle=t.shuffle, drop_last=t.drop_last, resume=resume)
+                          shuffle=t.shuffle, drop_last=t.drop_last, resume=_resume_from(rd, resume))
     test = None
     if evaluate_test and splits.test is not None and not history.failed:
+        distributed.barrier()  # rank 0 has written best.pt
         load_weights(trainer.model, rd, "best")
         test = trainer.evaluate(tensors_of(splits.test), t.eval_batch_size or t.batch_size)
-    summary = _finish_summary(rd, config, info, test)
+    summary = _finish_summary(rd, config, info, test) if distributed.is_main() else {}
     for tracker in trackers:
         if isinstance(tracker, MLflowLogger):
             tracker.finish(folder, test, failed=history.failed)
     return ExperimentResult(folder, history, test, summary, config)
+
+
+def _resume_from(rd: RunDir, resume: bool) -> bool | Path:
+    """``fit``'s ``resume``: ranks other than 0 have no run folder of their own and read rank 0's checkpoint."""
+    if not resume or distributed.is_main():
+        return resume
+    return rd.last_checkpoint if rd.last_checkpoint.is_file() else False
 
 
 def _finish_summary(rd: RunDir, config: ExperimentConfig, info: DataInfo, test: dict[str, float] | None) -> dict:

@@ -38,6 +38,7 @@ def train_batches(trainer: Steps, batches: Iterable[tuple[Any, Any]], start: int
             cb.on_batch_begin(trainer, b)
         stepped = (b + 1) % k == 0 or (total is not None and b + 1 == total)  # known before the backward
         x, y = to_device(x, device), to_device(y, device)
+        trainer.batch_inputs = x                      # the Hessian refresh (Sophia) reuses the batch
         loss, pred = trainer.train_step(x, y)
         trainer.step_loss = loss
         if stepped:

@@ -55,6 +55,16 @@ def resolve_metric(config: ExperimentConfig) -> tuple[str, str]:
     return metric, direction_of(metric, config.tune.direction)
 
 
+def without_password(config: ExperimentConfig) -> ExperimentConfig:
+    """``config`` with the password of ``tune.storage`` replaced by ``***``: what files and logs may hold."""
+    if config.tune is None or not config.tune.storage:
+        return config
+    hidden = config.model_copy(deep=True)
+    assert hidden.tune is not None
+    hidden.tune.storage = hide_password(config.tune.storage)
+    return hidden
+
+
 def _study_key(raw: dict[str, Any]) -> dict[str, Any]:
     """The parts of a saved config that define the study (all but how long and where it runs)."""
     key = {k: v for k, v in raw.items() if k != "tune"}
@@ -130,7 +140,7 @@ def run(config: ExperimentConfig | str | Path, n_trials: int | None = None, *, s
     if exists:
         check_same_study(folder, config, resume)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / STUDY_CONFIG).write_text(to_toml(config), encoding="utf-8")
+    (folder / STUDY_CONFIG).write_text(to_toml(without_password(config)), encoding="utf-8")
     load_study(backend, name, direction, optuna.samplers.RandomSampler(), make_pruner(tune, config.training.epochs))
     limit = timeout if timeout is not None else tune.timeout
     setup = StudySetup(study_dir=folder, config_text=to_toml(config), storage=url, study_name=name, metric=metric,
@@ -158,4 +168,4 @@ def run(config: ExperimentConfig | str | Path, n_trials: int | None = None, *, s
     return study
 
 
-__all__ = ["WorkerError", "check_space", "default_study_dir", "resolve_metric", "run"]
+__all__ = ["WorkerError", "check_space", "default_study_dir", "resolve_metric", "run", "without_password"]

@@ -2,30 +2,32 @@
 
 By default a study is an Optuna journal file, ``<study>/study.journal``: an append-only log that
 several processes on one host may write at once (SQLite is not safe for concurrent writers). A
-database URL (``postgresql://...``, ``mysql://...``) serves workers on many machines.
+database URL (``postgresql+psycopg://user:pass@host/db``, ``mysql://...``) serves workers on many
+machines.
 
-Crash safety. Each worker process holds an exclusive ``flock`` on ``<study>/workers/<token>.lock``
-while it lives, and tags each trial it starts with its token. A RUNNING trial whose token's lock can
-be taken belongs to a dead process: it is marked FAIL and its parameters are queued again (at most
-:data:`MAX_RETRIES` times). Claiming a trial (count, then ``study.ask``) happens under
-``<study>/claim.lock``, so N workers together finish exactly ``n_trials`` trials.
+Crash safety. Each worker holds a lease while it lives (:func:`open_leases`: a ``flock`` in the
+study folder, or an advisory lock on a PostgreSQL server) and tags each trial it starts with its
+token. A RUNNING trial whose worker's lease is free belongs to a dead process: it is marked FAIL and
+its parameters are queued again (at most :data:`MAX_RETRIES` times). Claiming a trial (recover,
+count, then ``study.ask``) happens inside the leases' claim section, so N workers together finish
+exactly ``n_trials`` trials.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import unquote
 
 import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from deepzen.config import ConfigError
+from deepzen.tune import server_leases
+from deepzen.tune.file_leases import FileLeases
 
 JOURNAL = "study.journal"
 WORKER_ATTR = "deepzen:worker"  # system attr: token of the worker running the trial
@@ -34,10 +36,18 @@ CRASHED_ATTR = "deepzen:crashed"  # system attr: the process died; repeated by a
 SURPLUS_ATTR = "deepzen:surplus"  # system attr: claimed past n_trials by a racing worker; ignored
 MAX_RETRIES = 3
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no leases; dead trials stay RUNNING
-    fcntl = None  # type: ignore[assignment]
+
+class Leases(Protocol):
+    """A worker's lease and what it can tell about the others' (:mod:`file_leases`, :mod:`server_leases`)."""
+
+    token: str
+    exact_claims: bool  # the claim section excludes every other worker of the study
+
+    def claim(self) -> Any: ...  # a context manager: the claim section
+    def alive(self, token: str) -> bool: ...
+    def release(self) -> None: ...
+    def __enter__(self) -> Leases: ...
+    def __exit__(self, *exc: Any) -> None: ...
 
 
 def open_storage(url: str | None, study_dir: Path) -> BaseStorage:
@@ -53,13 +63,37 @@ def open_storage(url: str | None, study_dir: Path) -> BaseStorage:
 
         return JournalStorage(JournalFileBackend(str(path)))
     if "://" not in url:
-        raise ConfigError(f"storage {url!r}: expected a database URL such as "
-                          "postgresql://user:pass@host/db or mysql://..., or journal:PATH")
+        raise ConfigError(f"storage {hide_password(url)!r}: expected a database URL such as "
+                          "postgresql+psycopg://user:pass@host/db or mysql://..., or journal:PATH")
+    url_with_driver = with_driver(url)
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=_engine_options(url))
+        exclusive = server_leases.schema_lock if server_leases.supports(url) else contextlib.nullcontext
+        with exclusive(url_with_driver):
+            return optuna.storages.RDBStorage(url_with_driver, engine_kwargs=_engine_options(url))
     except Exception as err:  # noqa: BLE001 - SQLAlchemy and driver errors have no common base
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"storage {hide_password(url)}: cannot be opened: {reason}") from None
+        raise ConfigError(f"storage {hide_password(url)}: cannot be opened: {redact(reason, url)}") from None
+
+
+def with_driver(url: str) -> str:
+    """``postgresql://`` means SQLAlchemy's default driver, psycopg2; where only psycopg 3 is
+    installed (deepzen's test extra), use it: ``postgresql+psycopg://``."""
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("postgresql", "postgres"):
+        return url
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg2") is None and importlib.util.find_spec("psycopg") is not None:
+        return f"postgresql+psycopg{sep}{rest}"
+    return url
+
+
+def open_leases(storage: BaseStorage, url: str | None, study_dir: Path, study_name: str) -> Leases:
+    """This worker's lease: on the server for PostgreSQL, else a file lock in ``study_dir`` (exact for a
+    journal file; for another database, only among the workers started from this folder)."""
+    if url is not None and not is_local(storage) and server_leases.supports(url):
+        return server_leases.ServerLeases(with_driver(url), study_name)
+    return FileLeases(study_dir, whole_study=is_local(storage))
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -67,9 +101,31 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
 
 
+_USERINFO = re.compile(r"^(?P<head>[^:/?#]+://[^:/?#@]*:)(?P<password>.*)@(?=[^@]*$)")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def hide_password(url: str) -> str:
-    """``postgresql://user:***@host/db``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """``postgresql://user:***@host/db``: the password (in the user info, up to the last ``@`` of the
+    address, or as a ``password=`` query parameter) replaced by ``***``."""
+    address, sep, query = url.partition("?")
+    address = _USERINFO.sub(r"\g<head>***@", address)
+    return address + _QUERY_PASSWORD.sub(r"\1***", sep + query)
+
+
+def passwords_in(url: str) -> list[str]:
+    """The password(s) ``url`` holds, as written and decoded (empty when none)."""
+    address, _, query = url.partition("?")
+    found = [m.group("password") for m in [_USERINFO.match(address)] if m]
+    found += [m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer("?" + query)]
+    return [p for text in found if text for p in dict.fromkeys([text, unquote(text)])]
+
+
+def redact(text: str, url: str) -> str:
+    """``text`` (a driver's error message, say) with every password of ``url`` replaced by ``***``."""
+    for password in sorted(passwords_in(url), key=len, reverse=True):
+        text = text.replace(password, "***")
+    return text
 
 
 def is_local(storage: BaseStorage) -> bool:
@@ -77,92 +133,21 @@ def is_local(storage: BaseStorage) -> bool:
     return isinstance(storage, optuna.storages.JournalStorage)
 
 
-# ---------------------------------------------------------------------------------------------- locks
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``path`` (blocking); a no-op where flock is missing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-class WorkerLease:
-    """This process's lock file: held while it lives, free once it dies (even by ``kill -9``)."""
-
-    def __init__(self, study_dir: Path) -> None:
-        self.folder = Path(study_dir) / "workers"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.token = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self.path = self.folder / f"{self.token}.lock"
-        self._handle = open(self.path, "w")
-        if fcntl is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def release(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
-            with contextlib.suppress(OSError):
-                self.path.unlink()
-
-    def __enter__(self) -> WorkerLease:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
-
-def lease_alive(study_dir: Path, token: str) -> bool:
-    """True while the worker ``token`` holds its lock (False once it died or released it)."""
-    path = Path(study_dir) / "workers" / f"{token}.lock"
-    if fcntl is None:
-        return True  # cannot tell: never take a live trial away
-    if not path.exists():
-        return False
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    with contextlib.suppress(OSError):
-        path.unlink()  # the dead worker's file, now known dead
-    return False
-
-
-def any_lease_alive(study_dir: Path, except_token: str | None = None) -> bool:
-    folder = Path(study_dir) / "workers"
-    tokens = [p.stem for p in folder.glob("*.lock")] if folder.is_dir() else []
-    return any(lease_alive(study_dir, t) for t in tokens if t != except_token)
-
-
 # ---------------------------------------------------------------------------------------------- recovery
-def recover_dead_trials(study: optuna.Study, study_dir: Path, own_token: str | None = None) -> list[int]:
-    """Mark the RUNNING trials of dead workers FAIL and queue their parameters again.
+def recover_dead_trials(study: optuna.Study, leases: Leases) -> list[int]:
+    """Mark the RUNNING trials of dead workers FAIL and queue their parameters again; call it inside
+    ``leases.claim()``. Returns the numbers of the trials marked failed.
 
-    A trial without a worker token (a process killed between claiming and tagging it) counts as dead
-    only when no other worker is alive. Returns the numbers of the trials marked failed.
+    A trial without a worker token belongs to a process killed between claiming and tagging it, both
+    done inside the claim section: dead for sure when that section excludes every worker
+    (``leases.exact_claims``), else left alone.
     """
-    running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
-    if not running or fcntl is None:
-        return []
-    others_alive: bool | None = None
     failed = []
-    for trial in running:
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         token = trial.system_attrs.get(WORKER_ATTR)
-        if token == own_token and own_token is not None:
+        if token is None and not leases.exact_claims:
             continue
-        if token is None:
-            if others_alive is None:
-                others_alive = any_lease_alive(study_dir, own_token)
-            if others_alive:
-                continue
-        elif lease_alive(study_dir, token):
+        if token is not None and (token == leases.token or leases.alive(token)):
             continue
         storage = study._storage
         first = trial.system_attrs.get(RETRY_ATTR, trial.number)
@@ -190,5 +175,5 @@ def counts_toward_total(trial: optuna.trial.FrozenTrial) -> bool:
     return not (trial.system_attrs.get(CRASHED_ATTR) or trial.system_attrs.get(SURPLUS_ATTR))
 
 
-__all__ = ["JOURNAL", "MAX_RETRIES", "WorkerLease", "counts_toward_total", "file_lock", "hide_password",
-           "is_local", "lease_alive", "open_storage", "recover_dead_trials"]
+__all__ = ["JOURNAL", "MAX_RETRIES", "Leases", "counts_toward_total", "hide_password", "is_local", "open_leases",
+           "open_storage", "recover_dead_trials", "redact", "with_driver"]

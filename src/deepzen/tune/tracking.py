@@ -15,6 +15,7 @@ import optuna
 from deepzen.config import ExperimentConfig
 from deepzen.train.mlflow_log import client_for, end_run, log_metrics, start_run
 from deepzen.train.tracking import config_params, mlflow_uri, tracker_names
+from deepzen.tune.storage import hide_password
 
 PARENT_FILE = "mlflow_run.json"
 REPORT_FILES = ("best.toml", "best.json", "trials.csv", "plots")
@@ -32,6 +33,8 @@ def start_study_run(config: ExperimentConfig, folder: Path) -> str | None:
     tune = config.tune
     assert tune is not None
     settings = {f"tune.{k}": v for k, v in tune.model_dump(mode="json", exclude={"space"}).items()}
+    if tune.storage:
+        settings["tune.storage"] = hide_password(tune.storage)
     params = {**config_params(config), **settings, "tune.space": ", ".join(p.key for p in tune.params())}
     run_id = start_run(uri, config.output.mlflow_experiment, folder.name, params, tags={"deepzen.kind": "study"})
     folder.mkdir(parents=True, exist_ok=True)

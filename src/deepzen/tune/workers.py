@@ -2,18 +2,19 @@
 ``n_trials`` of them (finished, pruned, failed or running; crashed-and-repeated ones don't count).
 
 One worker runs in the calling process; ``workers=N`` starts N spawned processes on this host, each
-with ``1/N`` of the CPU threads. Claims are exact with a journal file (a file lock around "count,
-then ask"); with a database shared by several machines a worker that loses a race marks its extra
-trial as surplus (FAIL, ignored in every count and report).
+with ``1/N`` of the CPU threads. Claims ("count, then ask") are exact with a journal file (a file lock)
+and with PostgreSQL (an advisory lock on the server, shared by every machine). With another database
+shared by several machines, a worker that loses a race marks its extra trial as surplus (FAIL,
+ignored in every count and report).
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import sys
 import time
+import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,8 +26,7 @@ from deepzen.config import ConfigError, parse_toml, validate
 from deepzen.tune.objective import TrialOutcome, run_trial
 from deepzen.tune.space import experiment_raw
 from deepzen.tune.storage import (
-    SURPLUS_ATTR, WORKER_ATTR, WorkerLease, counts_toward_total, file_lock, is_local, open_storage,
-    recover_dead_trials,
+    SURPLUS_ATTR, WORKER_ATTR, Leases, counts_toward_total, is_local, open_leases, open_storage, recover_dead_trials,
 )
 from deepzen.tune.study import load_study, make_pruner, make_sampler
 
@@ -59,16 +59,15 @@ class StudySetup:
     mlflow_parent: str | None = None  # the study's MLflow run, parent of the trials' runs
 
 
-def claim_trial(study: optuna.Study, setup: StudySetup, lease: WorkerLease) -> optuna.Trial | None:
+def claim_trial(study: optuna.Study, setup: StudySetup, leases: Leases) -> optuna.Trial | None:
     """A new (or repeated) trial for this worker, or ``None`` once the study has its ``n_trials``."""
-    local = is_local(study._storage)
-    with file_lock(setup.study_dir / "claim.lock") if local else contextlib.nullcontext():
-        recover_dead_trials(study, setup.study_dir, lease.token)
+    with leases.claim():
+        recover_dead_trials(study, leases)
         if sum(counts_toward_total(t) for t in study.get_trials(deepcopy=False)) >= setup.n_trials:
             return None
         trial = study.ask()
-        study._storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, lease.token)
-    if not local:  # no shared lock: the lowest numbers win a race
+        study._storage.set_trial_system_attr(trial._trial_id, WORKER_ATTR, leases.token)
+    if not leases.exact_claims:  # other folders claim at the same time: the lowest numbers win a race
         earlier = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and counts_toward_total(t)]
         if len(earlier) >= setup.n_trials:
             study._storage.set_trial_system_attr(trial._trial_id, SURPLUS_ATTR, True)
@@ -87,14 +86,17 @@ def work(setup: StudySetup, worker: int = 0) -> int:
     storage = open_storage(setup.storage, setup.study_dir)
     study = load_study(storage, setup.study_name, setup.direction, optuna.samplers.RandomSampler(),
                        make_pruner(config.tune, config.training.epochs))
-    # a different stream per worker and per restart: no two workers propose the same startup points
-    offset = len(study.get_trials(deepcopy=False))
-    study.sampler = make_sampler(config.tune, params, seed=setup.seed + 100_003 * worker + offset)
     train = partial(setup.train, mlflow_parent=setup.mlflow_parent) if setup.mlflow_parent else setup.train
     ran = 0
-    with WorkerLease(setup.study_dir) as lease:
+    with open_leases(storage, setup.storage, setup.study_dir, setup.study_name) as leases:
+        # a different stream per worker and per restart (and per process on a database shared by several
+        # machines): no two workers propose the same startup points
+        stream = setup.seed + 100_003 * worker + len(study.get_trials(deepcopy=False))
+        if not is_local(storage):
+            stream += zlib.crc32(leases.token.encode())
+        study.sampler = make_sampler(config.tune, params, seed=stream)
         while setup.deadline is None or time.time() < setup.deadline:
-            trial = claim_trial(study, setup, lease)
+            trial = claim_trial(study, setup, leases)
             if trial is None:
                 break
             outcome = run_trial(study, trial, params, base, setup.metric, setup.study_dir, train)

@@ -11,9 +11,11 @@ from typing import Any, Iterable
 import torch
 
 from deepzen.train.callbacks.base import Callback
+from deepzen.train.callbacks.hessian_refresh import HessianRefresh
 from deepzen.train.callbacks.lr_schedule import LRSchedule
 from deepzen.train.callbacks.model_checkpoint import ModelCheckpoint
 from deepzen.train.callbacks.nan_guard import NaNGuard
+from deepzen.train.callbacks.optimizer_modes import OptimizerModes
 from deepzen.train.callbacks.run_outputs import RunOutputs
 
 
@@ -26,14 +28,18 @@ def standard_callbacks(callbacks: Iterable[Callback], *, scheduler: Any = None,
     A schedule by name goes first (built at ``fit``), a scheduler object after the user's callbacks;
     then a :class:`NaNGuard` unless ``nan_guard=False`` or one is given; with ``run_dir`` a
     :class:`ModelCheckpoint` (``best.pt``) unless one is given, and :class:`RunOutputs` last.
+    :class:`OptimizerModes` goes first (Schedule-Free's train/eval points: at the end its x is in place
+    before a callback restores best weights) and :class:`HessianRefresh` after the user's callbacks
+    (Sophia); both do nothing for optimizers without modes or a Hessian estimate.
     """
-    result = list(callbacks)
+    result = [OptimizerModes(), *callbacks]
     if isinstance(scheduler, str):
         result.insert(0, LRSchedule.by_name(scheduler, scheduler_options, scheduler_interval))
     elif scheduler is not None:
         interval = scheduler_interval or (
             "step" if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR) else "epoch")
         result.append(LRSchedule(scheduler, interval))
+    result.append(HessianRefresh())
     if nan_guard and not any(isinstance(c, NaNGuard) for c in result):
         result.append(NaNGuard())
     if run_dir:

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from deepzen.train.callbacks.base import Callback, TrainerView
 from deepzen.train.callbacks.monitor import Monitor
+from deepzen.train.optimizer_modes import evaluation_point
 
 
 class EarlyStopping(Callback):
@@ -44,7 +45,8 @@ class EarlyStopping(Callback):
         if self._tracker.improved(value):
             self._tracker.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+                with evaluation_point(trainer.optimizer):           # Schedule-Free: the averaged x
+                    self.best_weights = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:
