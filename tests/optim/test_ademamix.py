@@ -3,6 +3,8 @@ code, apple/ml-ademamix, is not packaged: its rule is the reference's)."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 import deepzen.optim.ademamix as ademamix_module
@@ -27,7 +29,7 @@ def test_matches_reference(case: Case) -> None:
 
 def test_matches_pytorch_optimizer() -> None:
     """pytorch_optimizer defaults α to 5 (the official code: 2) and decays by L2 unless told."""
-    po = pytest.importorskip("pytorch_optimizer")
+    po = importlib.import_module("pytorch_optimizer")  # the test extra pins it: missing is a failure, not a skip
     run_against_torch(lambda ps: AdEMAMix(ps, lr=0.01, alpha=2.0, weight_decay=0.1),
                       lambda ps: po.AdEMAMix(ps, lr=0.01, alpha=2.0, weight_decay=0.1, weight_decouple=True),
                       rtol=1e-7)
@@ -35,7 +37,7 @@ def test_matches_pytorch_optimizer() -> None:
 
 def test_warmups_match_pytorch_optimizer_to_the_1e8_inside_the_logarithm() -> None:
     """pytorch_optimizer writes the paper's β3 formula (no 1e-8 inside ln): the same up to ~1e-6."""
-    po = pytest.importorskip("pytorch_optimizer")
+    po = importlib.import_module("pytorch_optimizer")  # the test extra pins it: missing is a failure, not a skip
     run_against_torch(lambda ps: AdEMAMix(ps, lr=0.01, alpha_warmup=10, beta3_warmup=10),
                       lambda ps: po.AdEMAMix(ps, lr=0.01, alpha=2.0, t_alpha_beta3=10), rtol=1e-5, atol=1e-8)
 

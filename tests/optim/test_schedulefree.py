@@ -3,6 +3,7 @@ and their train/eval modes."""
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import pytest
@@ -39,14 +40,14 @@ def _train_mode(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
 
 
 def test_sgd_matches_the_authors_package() -> None:
-    sf = pytest.importorskip("schedulefree")
+    sf = importlib.import_module("schedulefree")  # the test extra pins it: missing is a failure, not a skip
     run_against_torch(lambda ps: ScheduleFreeSGD(ps, lr=0.1, weight_decay=0.01, warmup_steps=5),
                       lambda ps: _train_mode(sf.SGDScheduleFreeReference(ps, lr=0.1, weight_decay=0.01,
                                                                           warmup_steps=5)), rtol=1e-7)
 
 
 def test_adamw_matches_the_authors_package() -> None:
-    sf = pytest.importorskip("schedulefree")
+    sf = importlib.import_module("schedulefree")  # the test extra pins it: missing is a failure, not a skip
     run_against_torch(lambda ps: ScheduleFreeAdamW(ps, lr=0.01, weight_decay=0.01, warmup_steps=5),
                       lambda ps: _train_mode(sf.AdamWScheduleFree(ps, lr=0.01, weight_decay=0.01, warmup_steps=5)),
                       rtol=1e-7)
