@@ -89,12 +89,12 @@ def train(
     source = f"{resume}/config.toml" if resume is not None else (config or "the bundled default config")
     out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
     from deepzen.config import load_config
-    from deepzen.train import experiment, run_status
+    from deepzen.train import experiment, run_files, run_status
 
     notes: list[str] = []
     overrides = _overrides(set_, device)
     if resume is not None:
-        cfg = experiment.read_run_config(resume, overrides, unset, notes)
+        cfg = run_files.read_run_config(resume, overrides, unset, notes)
         folder = resume
     else:
         cfg = load_config(config, overrides, unset=unset, notes=notes)
@@ -104,7 +104,7 @@ def train(
     if distributed.join(cfg.training.device) is not None and not distributed.is_main():
         out.quiet = True  # rank 0 prints
     if resume is None:
-        folder = distributed.agree(lambda: experiment.new_run_dir(cfg))
+        folder = distributed.agree(lambda: run_files.new_run_dir(cfg))
     for note in notes:
         out.print(f"note: {note}", markup=False)
     if resume is not None:

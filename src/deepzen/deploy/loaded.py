@@ -27,7 +27,8 @@ from deepzen.deploy.inputs import model_inputs
 from deepzen.info import DataInfo
 from deepzen.train.checkpoint import FORMAT, load_checkpoint
 from deepzen.train.device import resolve_device
-from deepzen.train.experiment import build_model, read_data_info, read_run_config
+from deepzen.train.experiment import build_model
+from deepzen.train.run_files import read_data_info, read_run_config
 from deepzen.train.run_dir import RunDir
 
 #: Format tag of the JSON written next to every export.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -20,14 +19,14 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from deepzen.config import ConfigError, ExperimentConfig, load_config, optimizer_hparams, to_toml
+from deepzen.config import ConfigError, ExperimentConfig, optimizer_hparams, to_toml
 from deepzen.info import DataInfo
 from deepzen.train import distributed
 from deepzen.train.callbacks import Callback, EarlyStopping, GradientClipping, ModelCheckpoint
-from deepzen.train.checkpoint import load_checkpoint
 from deepzen.train.metrics import get_metric
 from deepzen.train.mlflow_log import MLflowLogger
 from deepzen.train.run_dir import RunDir
+from deepzen.train.run_files import DATA_INFO, load_weights, new_run_dir
 from deepzen.train.schedules import make_scheduler
 from deepzen.train.seeding import seed_everything
 from deepzen.train.tracking import make_trackers
@@ -38,12 +37,6 @@ DEFAULT_METRICS = {"classification": ["accuracy"], "sequence_labeling": ["accura
                    "regression": ["r2", "mse"], "language_model": ["perplexity"]}
 DEFAULT_LOSS = {"classification": "cross_entropy", "sequence_labeling": "cross_entropy",
                 "regression": "mse", "language_model": "cross_entropy"}
-DATA_INFO = "data_info.json"
-#: Files a run writes; ``output.overwrite`` removes exactly these.
-RUN_FILES = ("config.toml", DATA_INFO, "metrics.csv", "summary.json", "curves.png", "checkpoints", "tensorboard",
-             "export")
-
-
 @dataclass
 class ExperimentResult:
     """What :func:`run` returns: the run folder, the epoch history, the test metrics (``None``
@@ -209,42 +202,6 @@ def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
 
 
 # ---------------------------------------------------------------------------------------------- run folders
-def new_run_dir(config: ExperimentConfig) -> Path:
-    """``<output.dir>/<name>``; an existing run is kept (``-2``, ``-3``, ... appended) unless
-    ``output.overwrite``, which removes that run's files."""
-    base = Path(config.output.dir) / config.run_name()
-    if config.output.overwrite:
-        for name in RUN_FILES:
-            target = base / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-        return base
-    path, n = base, 1
-    while path.exists() and any(path.iterdir()):
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def read_run_config(run_dir: str | Path, overrides: Sequence[str] = (), unset: Sequence[str] = (),
-                    notes: list[str] | None = None) -> ExperimentConfig:
-    """The resolved config a run saved (``<run_dir>/config.toml``), with ``overrides`` and ``unset``
-    applied as :func:`deepzen.config.load_config` does (``notes`` collects its notes)."""
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise ValueError(f"no run folder at {path}")
-    if not (path / "config.toml").is_file():
-        raise ValueError(f"{path} is not a deepzen run folder (no config.toml)")
-    return load_config(path / "config.toml", overrides, unset=unset, notes=notes)
-
-
-def read_data_info(run_dir: str | Path) -> DataInfo | None:
-    path = Path(run_dir) / DATA_INFO
-    return DataInfo.from_dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
-
-
 # ---------------------------------------------------------------------------------------------- run
 def run(config: ExperimentConfig, run_dir: str | Path | None = None, resume: bool = False, *,
         callbacks: Sequence[Callback] = (), on_epoch: Callable[[int, dict[str, float]], Any] | None = None,
@@ -317,16 +274,3 @@ def _finish_summary(rd: RunDir, config: ExperimentConfig, info: DataInfo, test: 
                     "test_checkpoint": "best" if rd.best_checkpoint.is_file() else "last"})
     rd.write_summary(summary)
     return summary
-
-
-def load_weights(model: nn.Module, rd: RunDir, which: str = "best") -> Path:
-    """Load ``checkpoints/<which>.pt`` (``best`` falls back to ``last``) into ``model``."""
-    if which not in ("best", "last"):
-        raise ValueError(f"checkpoint {which!r}: allowed: 'best', 'last'")
-    path = rd.best_checkpoint if which == "best" else rd.last_checkpoint
-    if not path.is_file() and which == "best":
-        path = rd.last_checkpoint
-    if not path.is_file():
-        raise ValueError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
-    model.load_state_dict(load_checkpoint(path, map_location="cpu")["model"])
-    return path

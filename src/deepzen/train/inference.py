@@ -21,10 +21,9 @@ from torch import Tensor
 from deepzen.config import ExperimentConfig
 from deepzen.data.errors import DataError
 from deepzen.info import DataInfo
-from deepzen.train.experiment import (
-    DATA_INFO, load_data, load_weights, make_trainer, read_data_info, read_run_config, tensors_of,
-)
+from deepzen.train.experiment import load_data, make_trainer, tensors_of
 from deepzen.train.run_dir import RunDir
+from deepzen.train.run_files import DATA_INFO, load_weights, read_data_info, read_run_config
 from deepzen.train.trainer import Trainer
 
 SPLITS = ("train", "val", "test")
