@@ -88,14 +88,19 @@ class Optimizer(torch.optim.Optimizer):
         return {} if self.rule is None else self.rule.init_state(p, group)
 
     # ------------------------------------------------------------------ the step
+    @staticmethod
+    def _run_closure(closure: Callable[[], Any] | None) -> Any:
+        """The closure's loss, computed with gradients enabled (``None`` without a closure)."""
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
+
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """Perform one optimization step; returns the closure's loss (``None`` without a closure)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        elif self.needs_loss:
+        loss = self._run_closure(closure)
+        if closure is None and self.needs_loss:
             raise ValueError(
                 f"{type(self).__name__} needs the loss every step: call step(closure) with a closure "
                 "that computes the loss and its gradients"

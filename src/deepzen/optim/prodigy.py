@@ -108,10 +108,7 @@ class Prodigy(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """One step of every group together (the estimate d needs every gradient first)."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = self._run_closure(closure)
         groups = [(g, b) for g in self.param_groups if (b := self._gather(g)) is not None]
         if not groups:
             return loss
