@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor
+
+from deepzen.optim import _inplace as O
 
 
 
@@ -19,15 +22,18 @@ def decay_scalars(group: dict[str, Any]) -> tuple[float, float]:
 
 
 def coupled(g: Tensor, p: Tensor, lam: float | Tensor) -> Tensor:
-    """``g + λθ`` as a new tensor, or ``g`` itself where λ is the Python number 0 (an eager rule's
-    scalars; compiled, λ is a tensor and the sum is always taken, fused into the same loop)."""
-    if isinstance(lam, float) and lam == 0.0:
+    """``g + λθ`` as a new value (eagerly in the scratch slot ``"grad"``), or ``g`` itself where λ is
+    the Python number 0 (an eager rule's scalars; compiled, λ is a tensor and the sum is always taken,
+    fused into the same loop)."""
+    if O.is_zero(lam):
         return g
-    return g + lam * p
+    if not O.is_number(lam):
+        return g + lam * p
+    return torch.add(g, p, alpha=lam, out=O.scratch(g, "grad"))
 
 
 def decoupled_(p: Tensor, keep: float | Tensor) -> None:
     """``θ ← θ·(1 − ηλ)`` in place (``keep`` = 1 − ηλ; nothing to do where it is the Python number 1)."""
-    if isinstance(keep, float) and keep == 1.0:
+    if O.is_number(keep) and keep == 1:
         return
     p.mul_(keep)

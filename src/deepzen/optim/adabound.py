@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
@@ -22,12 +23,12 @@ def adabound_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | Non
     lam, a1, b2, a2, step, eps, low, high = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
-    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²
+    O.addcmul_(v.mul_(b2), a2, g, g)                         # v ← β2 v + (1 − β2) g²
     if vmax is not None:
-        vmax.copy_(torch.maximum(vmax, v))                   # v̂max ← max(v̂max, v)      (AMSBound, Alg. 3)
+        O.maximum_(vmax, v)                                  # v̂max ← max(v̂max, v)      (AMSBound, Alg. 3)
         v = vmax
-    size = torch.clamp(step / (v.sqrt() + eps), min=low, max=high)   # clip(η√(1−β2ᵗ)/((1−β1ᵗ)(√v+ε)), η_l, η_u)
-    p.sub_(size * m)                                         # θ ← θ − clipped · m          (Alg. 2)
+    size = O.sqrt_denominator(v, 1.0, eps).reciprocal_().mul_(step)  # η√(1−β2ᵗ)/((1−β1ᵗ)(√v+ε))
+    p.sub_(size.clamp_(low, high).mul_(m))                   # θ ← θ − clip(size, η_l, η_u) · m   (Alg. 2)
 
 
 def adabound_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
@@ -17,10 +18,11 @@ def adadelta_math(p: Tensor, g: Tensor, sq: Tensor, acc: Tensor, s: Any) -> None
     """One Adadelta step of a flat slice in place (see :class:`Adadelta`); ``s``: :func:`adadelta_scalars`."""
     lam, rho, a, eps, lr = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
-    sq.mul_(rho).add_(a * g * g)                             # E[g²] ← ρE[g²] + (1 − ρ)g²        (Alg. 1)
-    delta = (acc + eps).sqrt() / (sq + eps).sqrt() * g       # −Δ = RMS[Δ]_{t−1} / RMS[g]_t · g  (Alg. 1)
-    acc.mul_(rho).add_(a * delta * delta)                    # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²        (Alg. 1)
-    p.sub_(lr * delta)                                       # θ ← θ + ηΔ
+    O.addcmul_(sq.mul_(rho), a, g, g)                        # E[g²] ← ρE[g²] + (1 − ρ)g²        (Alg. 1)
+    rms_g = O.fresh(sq, "rms").add_(eps).sqrt_()             # RMS[g]_t
+    delta = O.fresh(acc).add_(eps).sqrt_().div_(rms_g).mul_(g)  # −Δ = RMS[Δ]_{t−1} / RMS[g]_t · g  (Alg. 1)
+    O.addcmul_(acc.mul_(rho), a, delta, delta)               # E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ²        (Alg. 1)
+    O.axpy_(p, -lr, delta)                                   # θ ← θ + ηΔ
 
 
 def adadelta_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
@@ -19,8 +20,8 @@ def adagrad_math(p: Tensor, g: Tensor, total: Tensor, s: Any) -> None:
     """One Adagrad step of a flat slice in place (see :class:`Adagrad`); ``s``: :func:`adagrad_scalars`."""
     lam, eps, step = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
-    total.add_(g * g)                                        # G ← G + g²
-    p.sub_(step * g / (total.sqrt() + eps))                  # θ ← θ − η_t g / (√G + ε)
+    total.addcmul_(g, g)                                     # G ← G + g²
+    O.addcdiv_(p, -step, g, O.sqrt_denominator(total, 1.0, eps))  # θ ← θ − η_t g / (√G + ε)
 
 
 def adagrad_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -21,11 +22,14 @@ def adam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, vmax: Tensor | None, s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ) (AdamW)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g        (Alg. 1)
-    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²       (Alg. 1)
+    O.addcmul_(v.mul_(b2), a2, g, g)                         # v ← β2 v + (1 − β2) g²       (Alg. 1)
     if vmax is not None:
-        vmax.copy_(torch.maximum(vmax, v))                   # v̂max ← max(v̂max, v)         (AMSGrad)
+        O.maximum_(vmax, v)                                  # v̂max ← max(v̂max, v)         (AMSGrad)
         v = vmax
-    p.sub_(step * m / (v.sqrt() * bc2 + eps))                # θ −= η m̂ / (√v̂ + ε)         (Alg. 1)
+    # RAdam before its rectification starts passes scale 0 and ε = 1: the denominator is 1 (an eager
+    # rule then touches no tensor for it)
+    d = eps if O.is_zero(bc2) else O.sqrt_denominator(v, bc2, eps)
+    O.addcdiv_(p, -step, m, d)                               # θ −= η m̂ / (√v̂ + ε)        (Alg. 1)
 
 
 def adam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -23,8 +24,8 @@ def adamax_math(p: Tensor, g: Tensor, m: Tensor, u: Tensor, s: Any) -> None:
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g       (Alg. 2)
-    u.copy_(torch.maximum(u * b2, g.abs() + eps_max))        # u ← max(β2 u, |g| (+ ε))    (Alg. 2)
-    p.sub_(step * m / (u + eps_denom))                       # θ −= η/(1 − β1ᵗ) · m / u    (Alg. 2)
+    O.maximum_(u.mul_(b2), O.fresh(g).abs_().add_(eps_max))  # u ← max(β2 u, |g| (+ ε))    (Alg. 2)
+    O.addcdiv_(p, -step, m, O.fresh(u).add_(eps_denom) if not O.is_zero(eps_denom) else u)  # θ −= η/(1 − β1ᵗ) · m / u
 
 
 def adamax_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

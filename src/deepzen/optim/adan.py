@@ -9,31 +9,31 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decoupled_
 from deepzen.optim._rule import Rule
 
 
-def adan_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, n: Tensor, prev: Tensor, s: Tensor) -> None:
-    """One Adan step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
-    ``fused=True``).
-
-    s = (1 − β1, 1 − β2, 1 − β3, β2, 1/(1 − β1ᵗ), β2/(1 − β2ᵗ), 1/√(1 − β3ᵗ), ε, η, 1 − ηλ, 1/(1 + ηλ),
-    first step (1 or 0)).
-    """
-    d = (g - prev) * (1 - s[11])                    # 0 at the first step
-    m_new = m + s[0] * (g - m)
-    v_new = v + s[1] * (d - v)
-    w = g + s[3] * d
-    n_new = n + s[2] * (w * w - n)
-    u = (m_new * s[4] + v_new * s[5]) / (torch.sqrt(n_new) * s[6] + s[7])
-    p.copy_((p * s[9] - s[8] * u) * s[10])
-    m.copy_(m_new)
-    v.copy_(v_new)
-    n.copy_(n_new)
+def adan_kernel(p: Tensor, g: Tensor, m: Tensor, v: Tensor, n: Tensor, prev: Tensor, s: Any) -> None:
+    """One Adan step of a flat slice in place (see :class:`Adan`); ``s``: :func:`adan_scalars`."""
+    a1, a2, a3, b2, bc1, bc2, bc3, eps, lr, keep, shrink, first = s
+    d = O.fresh(g, "diff").sub_(prev)                        # Δg = g_t − g_{t−1}
+    if not O.is_zero(first):
+        d.mul_(1 - first)                                    # ... 0 at the first step
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
+    v.lerp_(d, a2)                                           # v ← β2 v + (1 − β2) Δg
+    w = d.mul_(b2).add_(g)                                   # w = g + β2 Δg
+    n.lerp_(w.square_(), a3)                                 # n ← β3 n + (1 − β3) w²
+    u = O.axpy_(O.product(m, bc1, "diff"), bc2, v)           # m̂ + β2 v̂   (bias-corrected)
+    decoupled_(p, keep)                                      # θ(1 − ηλ) without the proximal form
+    O.addcdiv_(p, -lr, u, O.sqrt_denominator(n, bc3, eps))   # θ ← θ − η (m̂ + β2 v̂) / (√n̂ + ε)
+    decoupled_(p, shrink)                                    # proximal decay: θ ← θ / (1 + ηλ)
     prev.copy_(g)
 
 def adan_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
-    """See :func:`adan_kernel`."""
+    """(1 − β1, 1 − β2, 1 − β3, β2, 1/(1 − β1ᵗ), β2/(1 − β2ᵗ), 1/√(1 − β3ᵗ), ε, η, 1 − ηλ (without
+    the proximal form), 1/(1 + ηλ) (with it), 1 at the first step else 0)."""
     lr, wd = group["lr"], group["weight_decay"]
     beta1, beta2, beta3 = group["betas"]
     prox = not group["no_prox"]

@@ -10,24 +10,21 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decoupled_
 from deepzen.optim._rule import Rule
 
 
-def ademamix_kernel(p: Tensor, g: Tensor, m1: Tensor, m2: Tensor, nu: Tensor, s: Tensor) -> None:
-    """One AdEMAMix step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
-    ``fused=True``).
-
-    s = (1 − β1, 1 − β3_t, 1 − β2, 1/(1 − β1ᵗ), α_t, 1/√(1 − β2ᵗ), ε, η, 1 − ηλ).
-    """
-    m1_new = m1 + s[0] * (g - m1)
-    m2_new = m2 + s[1] * (g - m2)
-    nu_new = nu + s[2] * (g * g - nu)
-    u = (m1_new * s[3] + s[4] * m2_new) / (torch.sqrt(nu_new) * s[5] + s[6])
-    p.copy_(p * s[8] - s[7] * u)
-    m1.copy_(m1_new)
-    m2.copy_(m2_new)
-    nu.copy_(nu_new)
+def ademamix_kernel(p: Tensor, g: Tensor, m1: Tensor, m2: Tensor, nu: Tensor, s: Any) -> None:
+    """One AdEMAMix step of a flat slice in place (see :class:`AdEMAMix`); ``s``: :func:`ademamix_scalars`."""
+    a1, a3, b2, a2, bc1, alpha, bc2, eps, lr, keep = s
+    m1.lerp_(g, a1)                                          # m1 ← β1 m1 + (1 − β1) g   (fast EMA)
+    m2.lerp_(g, a3)                                          # m2 ← β3_t m2 + (1 − β3_t) g   (slow EMA)
+    O.addcmul_(nu.mul_(b2), a2, g, g)                        # ν ← β2 ν + (1 − β2) g²
+    u = O.axpy_(O.product(m1, bc1, "numer"), alpha, m2)      # m̂1 + α_t m2
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    O.addcdiv_(p, -lr, u, O.sqrt_denominator(nu, bc2, eps))  # θ ← θ − η (m̂1 + α_t m2) / (√ν̂ + ε)
 
 
 def alpha_at(t: float, alpha: float, warmup: int | None) -> float:
@@ -47,13 +44,14 @@ def beta3_at(t: float, beta1: float, beta3: float, warmup: int | None) -> float:
     return 0.5 ** (1 / ((1 - a) * half_life(beta1) + a * half_life(beta3) + 1))
 
 def ademamix_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
-    """See :func:`ademamix_kernel`; α_t and β3_t from the warm-up schedules."""
+    """(1 − β1, 1 − β3_t, β2, 1 − β2, 1/(1 − β1ᵗ), α_t, 1/√(1 − β2ᵗ), ε, η, 1 − ηλ); α_t and β3_t from
+    the warm-up schedules."""
     lr = group["lr"]
     beta1, beta2, beta3 = group["betas"]
     alpha = alpha_at(t, group["alpha"], group["alpha_warmup"])
     beta3_t = beta3_at(t, beta1, beta3, group["beta3_warmup"])
-    return (1 - beta1, 1 - beta3_t, 1 - beta2, 1 / (1 - beta1**t), alpha, (1 - beta2**t) ** -0.5, group["eps"],
-            lr, 1 - lr * group["weight_decay"])
+    return (1 - beta1, 1 - beta3_t, beta2, 1 - beta2, 1 / (1 - beta1**t), alpha, (1 - beta2**t) ** -0.5,
+            group["eps"], lr, 1 - lr * group["weight_decay"])
 
 ADEMAMIX = Rule(("exp_avg_fast", "exp_avg_slow", "exp_avg_sq"), ademamix_kernel, ademamix_scalars)
 

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -20,11 +21,11 @@ def adopt_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
     (on the first step they make it ``v₀ = g₀²`` and nothing else)."""
     lam, keep, eps, clip, a1, lr, b2, a2 = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
-    normed = torch.clamp(g / torch.clamp(v.sqrt(), min=eps), min=-clip, max=clip)  # ĝ = clip(g / max(√v, ε), c_t)
+    normed = O.over_(g, O.sqrt(v).clamp_(min=eps)).clamp_(-clip, clip)  # ĝ = clip(g / max(√v, ε), c_t)
     m.lerp_(normed, a1)                                      # m ← β1 m + (1 − β1) ĝ        (Alg. 1)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
-    p.sub_(lr * m)                                           # θ ← θ − η m                  (Alg. 1)
-    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²  (after the step)
+    O.axpy_(p, -lr, m)                                       # θ ← θ − η m                  (Alg. 1)
+    O.addcmul_(v.mul_(b2), a2, g, g)                         # v ← β2 v + (1 − β2) g²  (after the step)
 
 
 def adopt_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._rule import Rule
 
@@ -19,12 +20,13 @@ def lamb_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
     ``s``: :func:`lamb_scalars`."""
     a1, b2, a2, bc1, bc2, eps, wd, lr, clamp = s
     m.lerp_(g, a1)                                                         # m ← β1 m + (1 − β1) g   (Alg. 2)
-    v.mul_(b2).add_(a2 * g * g)                                            # v ← β2 v + (1 − β2) g²  (Alg. 2)
-    u = m * bc1 / (v.sqrt() * bc2 + eps) + wd * p                          # u = m̂ / (√v̂ + ε) + λθ   (Alg. 2)
+    O.addcmul_(v.mul_(b2), a2, g, g)                                       # v ← β2 v + (1 − β2) g²  (Alg. 2)
+    u = O.over_(m, O.sqrt_denominator(v, bc2, eps)).mul_(bc1)             # m̂ / (√v̂ + ε)
+    O.axpy_(u, wd, p)                                                      # u = m̂ / (√v̂ + ε) + λθ   (Alg. 2)
     w_norm = torch.linalg.vector_norm(p, dim=1, keepdim=True)              # ‖θ‖ per layer  (rows, 1)
     u_norm = torch.linalg.vector_norm(u, dim=1, keepdim=True)              # ‖u‖ per layer  (rows, 1)
     ratio = torch.where((w_norm > 0) & (u_norm > 0), torch.clamp(w_norm, max=clamp) / u_norm, 1.0)  # φ(‖θ‖)/‖u‖
-    p.sub_(lr * ratio * u)                                                 # θ ← θ − η·ratio·u       (Alg. 2)
+    O.addcmul_(p, -lr, ratio, u)                                           # θ ← θ − η·ratio·u       (Alg. 2)
 
 
 def lamb_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._rule import Rule
 
@@ -28,7 +29,7 @@ def lars_math(p: Tensor, g: Tensor, velocity: Tensor | None, s: Any) -> None:
     local_lr = torch.where((w_norm > 0) & (g_norm > 0), tc * w_norm / (g_norm + wd * w_norm + eps), 1.0)  # λ_l (eq. 6)
     scale = lr * (local_lr * adapt + (1 - adapt))                          # γ·λ_l (γ for an excluded layer)
     # γλ_l·g + γλ_l·β·w, not γλ_l·(g + β·w): torch 2.13's inductor fails to generate the latter for CPU
-    step = scale * g + (scale * wd) * p
+    step = O.product(g, scale).addcmul_(scale * wd, p)
     if velocity is not None:
         velocity.mul_(mu).add_(step)                                       # v ← m·v + γλ_l(g + βw)  (Alg. 1)
         step = velocity

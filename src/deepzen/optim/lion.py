@@ -9,19 +9,19 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decoupled_
 from deepzen.optim._rule import Rule
 
 
-def lion_kernel(p: Tensor, g: Tensor, m: Tensor, s: Tensor) -> None:
-    """One Lion step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
-    ``fused=True``).
-
-    s = (1 − ηλ, η, 1 − β1, 1 − β2).
-    """
-    c = m + s[2] * (g - m)
-    p.copy_(p * s[0] - s[1] * torch.sign(c))
-    m.copy_(m + s[3] * (g - m))
+def lion_kernel(p: Tensor, g: Tensor, m: Tensor, s: Any) -> None:
+    """One Lion step of a flat slice in place (see :class:`Lion`); ``s``: :func:`lion_scalars`."""
+    keep, lr, a1, a2 = s
+    c = O.lerp(m, g, a1)                                     # c = β1 m + (1 − β1) g
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    O.axpy_(p, -lr, c.sign_())                               # θ ← θ − η sign(c)
+    m.lerp_(g, a2)                                           # m ← β2 m + (1 − β2) g
 
 def lion_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
     """(1 − ηλ, η, 1 − β1, 1 − β2)."""

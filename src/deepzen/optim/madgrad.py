@@ -9,26 +9,26 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import coupled
 from deepzen.optim._rule import COPY_OF_PARAM, Rule
 
 
-def madgrad_kernel(p: Tensor, g: Tensor, s_sum: Tensor, nu: Tensor, x0: Tensor, s: Tensor) -> None:
-    """One MADGRAD step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
-    ``fused=True``).
-
-    s = (λ coupled, λ_t = η√t, ε, c = 1 − momentum, ηλ decoupled).
-    """
-    g = g + s[0] * p
-    s_new = s_sum + s[1] * g
-    nu_new = nu + s[1] * g * g
-    z = x0 - s_new / (torch.pow(nu_new, 1 / 3) + s[2])
-    p.copy_(p + s[3] * (z - p) - s[4] * p)
-    s_sum.copy_(s_new)
-    nu.copy_(nu_new)
+def madgrad_kernel(p: Tensor, g: Tensor, s_sum: Tensor, nu: Tensor, x0: Tensor, s: Any) -> None:
+    """One MADGRAD step of a flat slice in place (see :class:`MADGRAD`); ``s``: :func:`madgrad_rule_scalars`."""
+    lam, lam_t, eps, c, decay = s
+    g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
+    O.axpy_(s_sum, lam_t, g)                                 # s ← s + λ_t g
+    O.addcmul_(nu, lam_t, g, g)                              # ν ← ν + λ_t g²
+    z = O.over_(s_sum, O.fresh(nu).pow_(1 / 3).add_(eps))    # s / (∛ν + ε)
+    z.neg_().add_(x0)                                        # z = x₀ − s / (∛ν + ε)
+    if not O.is_zero(decay):
+        O.axpy_(z, -decay / c, p)                            # decoupled decay −ηλθ, folded into z
+    p.lerp_(z, c)                                            # θ ← (1 − c) θ + c z   (c = 1 − momentum)
 
 def madgrad_rule_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
-    """See :func:`madgrad_kernel`."""
+    """(λ coupled, λ_t = η√t, ε, c = 1 − momentum, ηλ decoupled)."""
     lr, wd = group["lr"], group["weight_decay"]
     decoupled = group["decoupled"]
     return (0.0 if decoupled else wd, lr * t**0.5, group["eps"], 1 - group["momentum"], lr * wd if decoupled else 0.0)

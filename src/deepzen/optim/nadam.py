@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -24,8 +25,10 @@ def nadam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
-    v.mul_(b2).add_(a2 * g * g)                              # v ← β2 v + (1 − β2) g²
-    p.sub_((cg * g + cm * m) / (v.sqrt() * bc2 + eps))       # θ −= η m̄ / (√v̂ + ε), m̄ = (1 − μ_t) ĝ + μ_{t+1} m̂
+    O.addcmul_(v.mul_(b2), a2, g, g)                         # v ← β2 v + (1 − β2) g²
+    d = O.sqrt_denominator(v, bc2, eps)                      # √v̂ + ε
+    O.addcdiv_(p, -cg, g, d)                                 # θ −= η m̄ / (√v̂ + ε), m̄ = (1 − μ_t) ĝ ...
+    O.addcdiv_(p, -cm, m, d)                                 # ... + μ_{t+1} m̂
 
 
 def nadam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -20,11 +21,11 @@ def qhadam_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
-    g2 = g * g
-    v.mul_(b2).add_(a2 * g2)                                 # v ← β2 v + (1 − β2) g²
-    numer = m * n1 + g * c1                                  # (1 − ν1) g + ν1 m̂          (§4)
-    denom = (v * n2 + g2 * c2).sqrt() + eps                  # √((1 − ν2) g² + ν2 v̂) + ε  (§4)
-    p.sub_(lr * numer / denom)                               # θ −= η numer / denom
+    g2 = O.product(g, g, "g2")
+    O.axpy_(v.mul_(b2), a2, g2)                              # v ← β2 v + (1 − β2) g²
+    numer = O.axpy_(O.product(m, n1, "numer"), c1, g)        # (1 − ν1) g + ν1 m̂          (§4)
+    denom = O.axpy_(O.product(v, n2), c2, g2).sqrt_().add_(eps)  # √((1 − ν2) g² + ν2 v̂) + ε  (§4)
+    O.addcdiv_(p, -lr, numer, denom)                         # θ −= η numer / denom
 
 
 def qhadam_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

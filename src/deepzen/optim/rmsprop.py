@@ -8,6 +8,7 @@ from typing import Any
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
@@ -18,17 +19,17 @@ def rmsprop_math(p: Tensor, g: Tensor, v: Tensor, mean: Tensor | None, buf: Tens
     ``buf`` with momentum; ``s``: :func:`rmsprop_scalars`."""
     lam, alpha, a2, eps_in, eps_out, mu, lr = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
-    v.mul_(alpha).add_(a2 * g * g)                           # v ← αv + (1 − α)g²
-    spread = v
+    O.addcmul_(v.mul_(alpha), a2, g, g)                      # v ← αv + (1 − α)g²
+    d = O.fresh(v)                                           # s = v
     if mean is not None:
         mean.lerp_(g, a2)                                    # m ← αm + (1 − α)g          (centered)
-        spread = v - mean * mean                             # s = v − m²
-    d = (spread + eps_in).sqrt() + eps_out                   # d = √(s + ε) or √s + ε
+        d.addcmul_(mean, mean, value=-1.0)                   # s = v − m²
+    d.add_(eps_in).sqrt_().add_(eps_out)                     # d = √(s + ε) or √s + ε
     if buf is None:
-        p.sub_(lr * g / d)                                   # θ ← θ − ηg/d
+        O.addcdiv_(p, -lr, g, d)                             # θ ← θ − ηg/d
     else:
-        buf.mul_(mu).add_(g / d)                             # b ← μb + g/d
-        p.sub_(lr * buf)                                     # θ ← θ − ηb
+        buf.mul_(mu).addcdiv_(g, d)                          # b ← μb + g/d
+        O.axpy_(p, -lr, buf)                                 # θ ← θ − ηb
 
 
 def rmsprop_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

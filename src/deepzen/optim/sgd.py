@@ -10,6 +10,7 @@ from torch import Tensor
 
 from deepzen import _tensors as T
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
 from deepzen.optim._decay import coupled
 from deepzen.optim._rule import Rule
@@ -21,10 +22,12 @@ def sgd_math(p: Tensor, g: Tensor, buf: Tensor | None, s: Any) -> None:
     lam, mu, into_buf, on_grad, on_buf = s
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     if buf is None:
-        p.add_(on_grad * g)                                  # θ ← θ − ηg
+        O.axpy_(p, on_grad, g)                               # θ ← θ − ηg
         return
-    buf.mul_(mu).add_(into_buf * g)                          # b ← μb + (1 − τ)g   (b = g at t = 1)
-    p.add_(on_grad * g + on_buf * buf)                       # θ ← θ − ηb,  Nesterov: θ ← θ − η(g + μb)
+    O.axpy_(buf.mul_(mu), into_buf, g)                       # b ← μb + (1 − τ)g   (b = g at t = 1)
+    if not O.is_zero(on_grad):
+        O.axpy_(p, on_grad, g)                               # Nesterov: θ ← θ − ηg ...
+    O.axpy_(p, on_buf, buf)                                  # ... θ ← θ − ημb; heavy ball: θ ← θ − ηb
 
 
 def sgd_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:

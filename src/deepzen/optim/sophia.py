@@ -9,19 +9,19 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
+from deepzen.optim._decay import decoupled_
 from deepzen.optim._rule import Rule
 
 
-def sophia_kernel(p: Tensor, g: Tensor, m: Tensor, h: Tensor, s: Tensor) -> None:
-    """One Sophia step over flat tensors, in place: the algorithm's one rule (eager over slices, compiled with
-    ``fused=True``).
-
-    s = (1 − ηλ, 1 − β1, γ, ε, η).
-    """
-    m_new = m + s[1] * (g - m)
-    p.copy_(p * s[0] - s[4] * torch.clamp(m_new / (s[2] * h + s[3]), -1.0, 1.0))
-    m.copy_(m_new)
+def sophia_kernel(p: Tensor, g: Tensor, m: Tensor, h: Tensor, s: Any) -> None:
+    """One Sophia step of a flat slice in place (see :class:`Sophia`); ``s``: :func:`sophia_scalars`."""
+    keep, a1, gamma, eps, lr = s
+    m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
+    ratio = O.over_(m, O.product(h, gamma).add_(eps))        # m / (γh + ε)
+    decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
+    O.axpy_(p, -lr, ratio.clamp_(-1.0, 1.0))                 # θ ← θ − η clip(m / (γh + ε), 1)
 
 def sophia_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
     """(1 − ηλ, 1 − β1, γ, ε, η)."""

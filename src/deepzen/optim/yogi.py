@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Optimizer
 from deepzen.optim._decay import coupled, decay_scalars, decoupled_
 from deepzen.optim._rule import Rule
@@ -20,9 +21,10 @@ def yogi_math(p: Tensor, g: Tensor, m: Tensor, v: Tensor, s: Any) -> None:
     g = coupled(g, p, lam)                                   # g + λθ (coupled L2)
     decoupled_(p, keep)                                      # θ ← θ(1 − ηλ)
     m.lerp_(g, a1)                                           # m ← β1 m + (1 − β1) g
-    g2 = g * g
-    v.sub_(a2 * torch.sign(v - g2) * g2)                     # v ← v − (1 − β2) sign(v − g²) g²   (Alg. 2)
-    p.sub_(step * m / (v.sqrt() * bc2 + eps))                # θ −= η m̂ / (√v̂ + ε)
+    g2 = O.product(g, g, "g2")
+    sign = O.fresh(v).sub_(g2).sign_()                       # sign(v − g²)
+    O.addcmul_(v, -a2, sign, g2)                             # v ← v − (1 − β2) sign(v − g²) g²   (Alg. 2)
+    O.addcdiv_(p, -step, m, O.sqrt_denominator(v, bc2, eps))  # θ −= η m̂ / (√v̂ + ε)
 
 
 def yogi_scalars(group: Mapping[str, Any], t: float) -> tuple[float, ...]:
