@@ -39,6 +39,11 @@ def lerp_(xs: Tensors, ends: Tensors, weight: Scalar) -> None:
     torch._foreach_lerp_(xs, ends, weight)
 
 
+def add_scaled_(xs: Tensors, ys: Tensors, alpha: Scalar) -> None:
+    """xs += alpha * ys (one multi-tensor call)."""
+    torch._foreach_add_(xs, ys, alpha=alpha)
+
+
 def copy_(xs: Tensors, src: Tensors) -> None:
     """xs = src (values copied)."""
     torch._foreach_copy_(xs, src)

@@ -9,7 +9,7 @@ An entry joins what the tests know about one algorithm:
 - ``spec``: the contract's learning rates and needs (``contract_cases.SPECS``);
 - ``implementations``: the code paths that compute it (:data:`IMPLEMENTATIONS`): ``eager`` (the rule,
   ``fused=False``) always, ``fused`` (the rule compiled by torch.compile) or ``torch-fused`` (torch's
-  own kernel);
+  own kernel), and ``default`` (as built) where the default is a path of its own (plain SGD);
 - ``torch_twin``: torch.optim's class with the same math, if any, and the arguments that make the two
   agree (their kwargs, ours).
 
@@ -39,7 +39,11 @@ IMPLEMENTATIONS: dict[str, dict[str, Any]] = {
     "eager": {"fused": False},        # the rule over flat slices, Python-float scalars
     "fused": {"fused": True},         # the same rule through torch.compile
     "torch-fused": {"fused": True},   # torch's fused kernel (Adam family, SGD family, Adagrad)
+    "default": {},                    # as built (fused=None), where that is a path of its own
 }
+
+#: Names whose default path (fused=None) is none of the above: plain SGD's torch multi-tensor add.
+OWN_DEFAULT_PATH = ("sgd",)
 
 #: registry name -> (torch.optim class, its kwargs, our kwargs) computing the same steps.
 TORCH_TWINS: dict[str, tuple[type, dict[str, Any], dict[str, Any]]] = {
@@ -100,6 +104,8 @@ def _implementations(name: str) -> tuple[str, ...]:
         kinds.append("fused")
     if name in TORCH_KERNEL_NAMES:
         kinds.append("torch-fused")
+    if name in OWN_DEFAULT_PATH:
+        kinds.append("default")
     return tuple(kinds)
 
 

@@ -26,6 +26,9 @@ Number = float | int
 Scalar = Number | Tensor
 
 _SCRATCH = threading.local()
+#: Scratch buffers up to this many elements are kept for the next call; a bigger temporary (a per-layer
+#: rule's whole run: LAMB, LARS) is allocated each time, so no large buffer outlives its step.
+KEEP_NUMEL = 1 << 20
 
 
 def is_number(a: Scalar) -> bool:
@@ -59,14 +62,17 @@ def scratch(like: Tensor, slot: str = "tmp") -> Tensor:
     """An uninitialised tensor shaped like ``like``: eagerly the reused buffer of ``slot`` (two
     temporaries alive at once need two slots), compiled a new one. Eagerly it is valid until the next
     call with the same slot."""
-    if torch.compiler.is_compiling():
-        return torch.empty_like(like)
+    if torch.compiler.is_compiling() or like.numel() > KEEP_NUMEL:
+        return torch.empty_like(like, memory_format=torch.contiguous_format)
     key = (slot, like.device, like.dtype)
     buffers = _SCRATCH.__dict__.setdefault("buffers", {})
     buf = buffers.get(key)
+    if buf is not None and buf.shape == like.shape:     # the common case: every slice of a pack but its last
+        return buf
     if buf is None or buf.numel() < like.numel():
-        buf = buffers[key] = torch.empty(like.numel(), dtype=like.dtype, device=like.device)
-    return buf[: like.numel()].view(like.shape)
+        buf = buffers[key] = torch.empty(like.shape, dtype=like.dtype, device=like.device)
+        return buf
+    return buf.view(-1)[: like.numel()].view(like.shape)
 
 
 def fresh(x: Tensor, slot: str = "tmp") -> Tensor:

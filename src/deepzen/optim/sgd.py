@@ -128,11 +128,16 @@ class SGD(Optimizer):
                              "needs lr_in_buffer=False (use fused=None or False)")
 
     def _use_fused(self, group: dict[str, Any], device: torch.device, dtype: torch.dtype) -> bool:
-        if group["fused"] is None and not group["momentum"]:
-            return False            # θ −= ηg is one multi-tensor op: as fast as the kernel, less overhead
+        if _plain(group):
+            return True             # θ −= ηg: torch's one multi-tensor op (see _fused_update)
         return not group["lr_in_buffer"] and super()._use_fused(group, device, dtype)
 
     def _fused_update(self, group: dict[str, Any], batch: Batch) -> None:
+        if _plain(group):
+            # One pass over each tensor, no packing: the rule would first copy the gradients into its
+            # flat pack, which costs as much as the step (measured 2.3x torch's time on 296 tensors).
+            T.add_scaled_(batch.params, batch.grads, -group["lr"])
+            return
         momentum = group["momentum"]
         # The kernel's is_first_step (b = g) covers a whole call: split new buffers from old ones.
         first = [i for i, t in enumerate(batch.steps) if t == 1] if momentum else []
@@ -148,6 +153,11 @@ class SGD(Optimizer):
                 dampening=group["dampening"], nesterov=group["nesterov"], maximize=False,
                 is_first_step=is_first,
             )
+
+
+def _plain(group: dict[str, Any]) -> bool:
+    """Plain SGD without weight decay and no kernel asked for: θ −= ηg as torch's multi-tensor add."""
+    return group["fused"] is None and not group["momentum"] and not group["weight_decay"]
 
 
 class Momentum(SGD):
