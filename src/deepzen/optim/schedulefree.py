@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim._flat_pack import fused_update, run_kernel, scalars
+from deepzen.optim._flat_pack import FlatPack
+from deepzen.optim._rule import Rule, run_rule
 
 
-def schedulefree_kernel(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | None, s: Tensor) -> None:
-    """One Schedule-Free step over flat tensors (or one parameter), in place; ``p`` holds y on entry
-    and is set to y again by the caller (see :func:`_set_y`).
+def schedulefree_math(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | None, s: Any) -> None:
+    """One Schedule-Free step of a flat slice in place (``v`` for AdamW, ``None`` for SGD); ``p`` holds
+    y, which :func:`_set_y_after` writes once the slice's z and x are done (see :class:`ScheduleFreeSGD`).
 
-    s = (γ_t, λ, c_t, 1 − β2, 1/√(1 − β2ᵗ), ε); v is None for SGD.
+    s = (γ_t, λ, c_t, β2, 1 − β2, 1/√(1 − β2ᵗ), ε).
     """
+    lr, wd, c, b2, a2, bc2, eps = s
     if v is not None:
-        v_new = v + s[3] * (g * g - v)
-        g = g / (torch.sqrt(v_new) * s[4] + s[5])
-        v.copy_(v_new)
-    z_new = z - s[0] * (g + s[1] * p)
-    z.copy_(z_new)
-    x.copy_(x + s[2] * (z_new - x))
+        O.addcmul_(v.mul_(b2), a2, g, g)                     # v ← β2 v + (1 − β2) g²
+        g = O.over_(g, O.sqrt_denominator(v, bc2, eps))      # u = g / (√v̂ + ε)
+    O.axpy_(z, -lr, g)                                       # z ← z − γ_t u ...
+    if not O.is_zero(wd):
+        O.axpy_(z, -lr * wd, p)                              # ... − γ_t λ y
+    x.lerp_(z, c)                                            # x ← (1 − c_t) x + c_t z
+
+
+def _set_y_after(group: Mapping[str, Any], pack: FlatPack, t: float) -> None:
+    """The rule's ``after`` step: y = z + β(x − z) over the whole pack (see :func:`_set_y`)."""
+    _set_y(group, pack.p, pack.state["z"], pack.state["x"])
 
 
 class _ScheduleFree(Optimizer):
@@ -96,40 +105,25 @@ class _ScheduleFree(Optimizer):
         return lrs, cs
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
-        """Per parameter (each has its own averaging weight c_t), eagerly or through the compiled kernel;
-        y is then written by :func:`_set_y`, the same operations ``train()`` uses (bit for bit)."""
+        """The rule over flat packs of the parameters that share (γ_t, c_t) (each parameter has its own
+        averaging weight), eagerly or compiled; y is then written over each pack by :func:`_set_y`, the
+        same operations ``train()`` uses (bit for bit)."""
         lrs, cs = self._advance(group, batch)
-        adaptive = self.adaptive
-        beta2 = group["betas"][1] if adaptive else 0.0
-        if group["fused"]:
-            by_weights: dict[tuple[float, float], list[int]] = {}
-            for i, key in enumerate(zip(lrs, cs)):
-                by_weights.setdefault(key, []).append(i)
-            keys = ("z", "x", "exp_avg_sq") if adaptive else ("z", "x")
-            for (lr_t, c), positions in by_weights.items():
-                part = batch.select(positions)
-                part.state = {k: [st[k] for st in part.states] for k in keys}    # the buffers packed flat
-                fused_update(self, part, lambda pack, grad, t, lr_t=lr_t, c=c: run_kernel(
-                    schedulefree_kernel, pack.p, grad, pack.state["z"], pack.state["x"], pack.state.get("exp_avg_sq"),
-                    scalars([lr_t, group["weight_decay"], c, 1 - beta2,
-                             (1 - beta2**t) ** -0.5 if adaptive else 1.0, group.get("eps", 0.0)], pack.p)))
-        else:
-            wd = group["weight_decay"]
-            for p, g, state, t, lr_t, c in zip(batch.params, batch.grads, batch.states, batch.steps, lrs, cs):
-                z, x = state["z"], state["x"]
-                if adaptive:                                            # g / (√v̂ + ε), v ← β2 v + (1 − β2) g²
-                    v = state["exp_avg_sq"]
-                    v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                    g = g / v.sqrt().mul_((1 - beta2**t) ** -0.5).add_(group["eps"])
-                z.add_(g, alpha=-lr_t)                                  # z ← z − γ_t (u + λy)
-                if wd:
-                    z.add_(p, alpha=-lr_t * wd)
-                x.lerp_(z, c)                                           # x ← (1 − c_t) x + c_t z
-        for p, state in zip(batch.params, batch.states):
-            _set_y(group, p, state["z"], state["x"])                    # y = z + β(x − z)
+        beta2 = group["betas"][1] if self.adaptive else 0.0
+        keys = ("z", "x", "exp_avg_sq") if self.adaptive else ("z", "x")
+        by_weights: dict[tuple[float, float], list[int]] = {}
+        for i, key in enumerate(zip(lrs, cs)):
+            by_weights.setdefault(key, []).append(i)
+        for (lr_t, c), positions in by_weights.items():
+            part = batch if len(positions) == len(batch) else batch.select(positions)
+            part.state = {k: [st[k] for st in part.states] for k in keys}
+            rule = Rule(("z", "x", "exp_avg_sq"), schedulefree_math, lambda group, t, lr_t=lr_t, c=c: (
+                lr_t, group["weight_decay"], c, beta2, 1 - beta2, (1 - beta2**t) ** -0.5 if self.adaptive else 1.0,
+                group.get("eps", 0.0)), after=_set_y_after)
+            run_rule(self, rule, group, part, compiled=bool(group["fused"]))
 
 
-def _set_y(group: dict[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
+def _set_y(group: Mapping[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
     """y = z + β(x − z), as separate correctly rounded operations, so that recomputing y (``train()``)
     gives the same bits however the tensors are split (a fused multiply-add would not)."""
     beta = group["betas"][0] if "betas" in group else group["momentum"]
