@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from deepzen.optim import _checks as C
+from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
 
 #: the global estimate, kept (the same) in every parameter group so ``state_dict`` saves it
@@ -137,7 +138,7 @@ class Prodigy(Optimizer):
             group_dlr = dlr * C.number(group["lr"]) / lr                 # η̂ with the group's own lr
             decay = 1 - group["weight_decay"] * group_dlr if group["decouple"] else 1.0
             for p, state in zip(batch.params, batch.states):
-                denom = state["exp_avg_sq"].sqrt().add_(d * group["eps"])  # √v + dε
+                denom = O.sqrt_denominator(state["exp_avg_sq"], 1.0, d * group["eps"])  # √v + dε
                 if decay != 1.0:
                     p.mul_(decay)                                          # θ ← θ − λη̂θ
                 p.addcdiv_(state["exp_avg"], denom, value=-group_dlr)      # θ ← θ − η̂ m/(√v + dε)
@@ -150,12 +151,19 @@ def _accumulate(group: dict[str, Any], batch: Batch, d: float, d0: float, dlr: f
     """The moments and s of one group's parameters; returns the running r_Δ and S with theirs added."""
     wd, coupled = group["weight_decay"], not group["decouple"]
     s_weight = (d / d0) * (d if group["safeguard_warmup"] else dlr)
+    dots, norms = [], []
     for p, g, state in zip(batch.params, batch.grads, batch.states):
         if wd and coupled:
-            g = g + wd * p                                                # g + λθ
-        delta += (d / d0) * dlr * float(torch.dot(g.reshape(-1), (state["p0"] - p).reshape(-1)))  # ⟨g, θ₀ − θ⟩
+            g = O.fresh(g, "grad").add_(p, alpha=wd)                    # g + λθ
+        moved = O.fresh(state["p0"]).sub_(p)                            # θ₀ − θ
+        dots.append(torch.dot(g.reshape(-1), moved.reshape(-1)))        # ⟨g, θ₀ − θ⟩
         state["exp_avg"].mul_(beta1).add_(g, alpha=d * (1 - beta1))      # m ← β1 m + d(1 − β1) g
         state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=d * d * (1 - beta2))   # v ← β2 v + d²(1 − β2) g²
         state["s"].mul_(beta3).add_(g, alpha=s_weight)                   # s ← β3 s + (d/d₀) η̂ g
-        total += float(state["s"].abs().sum())
-    return delta, total
+        norms.append(torch.linalg.vector_norm(state["s"], 1))            # ‖s‖₁
+    # one read-back per group, not two per parameter (the sums in float64, as Python's would be)
+    values = [v.double() for v in dots + norms]
+    if len({v.device for v in values}) > 1:
+        values = [v.cpu() for v in values]
+    sums = torch.stack(values).view(2, -1).sum(dim=1).tolist()
+    return delta + (d / d0) * dlr * sums[0], total + sums[1]
