@@ -221,9 +221,11 @@ FIRST_STEP_SECONDS: dict[tuple[str, str], float] = {}
 
 
 def time_steps(impls: dict[str, Make], shapes: list[tuple[int, ...]], *, repeats: int, steps: int,
-               warmup: int, first_step: dict[str, float] | None = None) -> dict[str, float]:
+               warmup: int, first_step: dict[str, float] | None = None,
+               floor_bytes: dict[str, int] | None = None) -> dict[str, float]:
     """Median over ``repeats`` of the mean seconds per step, implementations interleaved; the first
-    step's seconds of each implementation go to ``first_step``."""
+    step's seconds of each implementation go to ``first_step``, the bytes deepzen's step must move
+    at least to ``floor_bytes``."""
     init, grads = _tensors(shapes, 0), _tensors(shapes, 1)
     runs: dict[str, tuple[torch.optim.Optimizer, bool]] = {}
     for label, make in impls.items():
@@ -245,6 +247,8 @@ def time_steps(impls: dict[str, Make], shapes: list[tuple[int, ...]], *, repeats
                   file=sys.stderr)
             continue
         runs[label] = (opt, closure)
+        if label == "deepzen" and floor_bytes is not None:
+            floor_bytes["deepzen"] = bytes_moved(params, opt)
     samples: dict[str, list[float]] = {label: [] for label in runs}
     labels = list(runs)
     for r in range(repeats):
@@ -257,6 +261,36 @@ def time_steps(impls: dict[str, Make], shapes: list[tuple[int, ...]], *, repeats
             _sync()
             samples[label].append((time.perf_counter() - start) / steps)
     return {label: statistics.median(v) for label, v in samples.items()}
+
+
+def bytes_moved(params: list[torch.Tensor], opt: torch.optim.Optimizer) -> int:
+    """The bytes one step must move at least: each parameter read and written, its gradient read, and
+    each state buffer shaped like it read and written (its step count and scalars aside)."""
+    total = 0
+    for p in params:
+        buffers = [v for v in opt.state[p].values() if isinstance(v, torch.Tensor) and v.numel() == p.numel() > 1]
+        total += 3 * p.nbytes + 2 * sum(v.nbytes for v in buffers)
+    return total
+
+
+def stream_bandwidth(numel: int = 1 << 25, repeats: int = 5) -> float:
+    """Bytes per second of ``x.add_(y)`` on 128 MB tensors (x and y read, x written: the access pattern
+    of an optimizer's in-place update), best of ``repeats``. A plain copy measures lower here: its
+    destination is read into cache before it is written (write-allocate), which an update pays anyway."""
+    x, y = torch.rand(numel, device=DEVICE), torch.rand(numel, device=DEVICE)
+    best = math.inf
+    for _ in range(repeats):
+        _sync()
+        start = time.perf_counter()
+        x.add_(y)
+        _sync()
+        best = min(best, time.perf_counter() - start)
+    return 3 * x.nbytes / best
+
+
+#: Bytes deepzen's step moves at least, by (algorithm, set); the streaming bandwidth they are divided by.
+FLOOR_BYTES: dict[tuple[str, str], int] = {}
+BANDWIDTH: list[float] = []
 
 
 #: Share of deepzen's step spent in matrix work (matmul, eigh, QR), by (algorithm, set): Muon, SOAP.
@@ -303,6 +337,15 @@ def ratio(name: str, times: dict[str, float], label: str = "deepzen") -> tuple[f
     return None, ""
 
 
+def _floor_multiples(name: str, set_name: str, times: dict[str, float]) -> str:
+    """deepzen's (and deepzen fused's) step time as a multiple of the memory floor."""
+    moved = FLOOR_BYTES.get((name, set_name))
+    if not moved or not BANDWIDTH:
+        return "–"
+    floor = moved / BANDWIDTH[0]
+    return " / ".join(f"{times[k] / floor:.1f}" for k in ("deepzen", "deepzen fused") if k in times)
+
+
 def report(results: dict[str, dict[str, dict[str, float]]], args: argparse.Namespace, skipped: list[str]) -> str:
     numel = {k: sum(math.prod(s) for s in f()) for k, f in PARAM_SETS.items()}
     count = {k: len(f()) for k, f in PARAM_SETS.items()}
@@ -315,8 +358,13 @@ def report(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
         f"{'not installed' if po is None else 'installed'}. Sets: "
         + ", ".join(f"{k} = {count[k]} tensors / {numel[k] / 1e6:.1f}M params" for k in PARAM_SETS),
         "",
-        "| algorithm | set | " + " | ".join(COLUMNS) + " | ratio | fused ratio | vs best | target |",
-        "|---|---|" + "---:|" * len(COLUMNS) + "---:|---:|---|---|",
+        f"Memory floor: the bytes a step must move (parameters and state read and written, gradients "
+        f"read) at this machine's streaming bandwidth (x += y on 128 MB), {BANDWIDTH[0] / 1e9:.1f} GB/s"
+        + (f" ({torch.get_num_threads()} threads)" if DEVICE.type == "cpu" else "")
+        + "; x floor = step time / that time, deepzen / deepzen fused.",
+        "",
+        "| algorithm | set | " + " | ".join(COLUMNS) + " | ratio | fused ratio | x floor | vs best | target |",
+        "|---|---|" + "---:|" * len(COLUMNS) + "---:|---:|---:|---|---|",
     ]
     peer_ratios: dict[str, list[float]] = {k: [] for k in PARAM_SETS}
     fused_ratios: dict[str, list[float]] = {k: [] for k in PARAM_SETS}
@@ -343,7 +391,7 @@ def report(results: dict[str, dict[str, dict[str, float]]], args: argparse.Names
                 fused_ratios[set_name].append(rf)
             shown, shown_f = (f"{x:.2f}x" if x is not None else "–" for x in (r, rf))
             lines.append(f"| {name} | {set_name} | " + " | ".join(cells)
-                         + f" | {shown} | {shown_f} | {kind or '–'} | {ok} |")
+                         + f" | {shown} | {shown_f} | {_floor_multiples(name, set_name, times)} | {kind or '–'} | {ok} |")
     lines.append("")
     for label, by_set, target in (("deepzen", peer_ratios, PEER_TARGET),
                                   ("deepzen fused", fused_ratios, FUSED_PEER_TARGET)):
@@ -391,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     results: dict[str, dict[str, dict[str, float]]] = {}
     skipped = []
+    BANDWIDTH.append(stream_bandwidth())
     for name in names:
         impls = implementations(name, ALGORITHMS[name])
         if not impls:
@@ -398,8 +447,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for set_name in [s for s in sets if s in ALGORITHMS[name].sets]:
             first_step: dict[str, float] = {}
+            floor: dict[str, int] = {}
             times = time_steps(impls, PARAM_SETS[set_name](), repeats=args.repeats, steps=steps, warmup=warmup,
-                               first_step=first_step)
+                               first_step=first_step, floor_bytes=floor)
+            if "deepzen" in floor:
+                FLOOR_BYTES[(name, set_name)] = floor["deepzen"]
             if "deepzen fused" in first_step:
                 FIRST_STEP_SECONDS[(name, set_name)] = first_step["deepzen fused"]
             results.setdefault(name, {})[set_name] = times
