@@ -11,7 +11,8 @@ from torch import Tensor, nn
 
 from deepzen.optim import _checks as C
 from deepzen.optim._base import Batch, Optimizer
-from deepzen.optim.adam import adam_math, adam_scalars
+from deepzen.optim._rule import run_rule
+from deepzen.optim.adam import ADAM
 
 ADJUSTMENTS = ("match_rms_adamw", "original", "none")
 #: names that mark a parameter as an embedding or an output head (for ``named_parameters()`` input)
@@ -185,10 +186,10 @@ class Muon(Optimizer):
             self._muon_step(group, batch.params[i], batch.grads[i], batch.states[i]["momentum_buffer"])
         adam_group = {"lr": group["lr"], "eps": group["adamw_eps"], "betas": group["adamw_betas"],
                       "weight_decay": group["weight_decay"], "decoupled": True}
-        for i in adamw:                                                  # AdamW: Adam's own rule
-            state = batch.states[i]
-            adam_math(batch.params[i], batch.grads[i], state["exp_avg"], state["exp_avg_sq"], None,
-                      adam_scalars(adam_group, batch.steps[i]))
+        if adamw:                                                        # AdamW: Adam's own rule, over flat packs
+            rest = batch if len(adamw) == len(batch) else batch.select(adamw)
+            rest.state = {k: [st[k] for st in rest.states] for k in ("exp_avg", "exp_avg_sq")}
+            run_rule(self, ADAM, adam_group, rest, compiled=False)
 
     def _muon_step(self, group: dict[str, Any], p: Tensor, g: Tensor, buf: Tensor) -> None:
         mu, lr = group["momentum"], group["lr"]

@@ -127,7 +127,7 @@ def _set_y(group: Mapping[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
     """y = z + β(x − z), as separate correctly rounded operations, so that recomputing y (``train()``)
     gives the same bits however the tensors are split (a fused multiply-add would not)."""
     beta = group["betas"][0] if "betas" in group else group["momentum"]
-    y.copy_(x).sub_(z).mul_(beta).add_(z)
+    torch.sub(x, z, out=y).mul_(beta).add_(z)
 
 
 def _real(p: Tensor) -> Tensor:
