@@ -15,7 +15,9 @@ group does not keep (AMSGrad's maximum with ``amsgrad=False``) arrives as ``None
 The runner (:func:`run_rule`) applies the rule over the flat packs of ``deepzen.optim._flat_pack``
 (parameters that share a step count, packed into one flat buffer per state key):
 
-- eagerly (the default): ``math`` over cache-sized slices of each pack, the scalars as Python floats;
+- eagerly (the default): ``math`` over cache-sized slices of each pack, the scalars as Python floats
+  (the math is written with the in-place operations of ``deepzen.optim._inplace``, so an eager step
+  allocates no temporary tensors);
 - compiled (``fused=True``): the same ``math`` through ``torch.compile(dynamic=True)`` over the whole
   pack, the scalars as one tensor (a new lr or step count does not recompile).
 
