@@ -17,11 +17,13 @@ from deepzen.optim._rule import Rule, run_rule
 
 def schedulefree_math(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | None, s: Any) -> None:
     """One Schedule-Free step of a flat slice in place (``v`` for AdamW, ``None`` for SGD); ``p`` holds
-    y, which :func:`_set_y_after` writes once the slice's z and x are done (see :class:`ScheduleFreeSGD`).
+    y (see :class:`ScheduleFreeSGD`).
 
-    s = (γ_t, λ, c_t, β2, 1 − β2, 1/√(1 − β2ᵗ), ε).
+    s = (γ_t, λ, c_t, β2, 1 − β2, 1/√(1 − β2ᵗ), ε, β). Eagerly y is written here, slice by slice
+    while the slice is in cache; compiled, after the kernel (``_set_y_after``), so that y is always
+    the separately rounded operations of :func:`_set_y` (a compiler may fuse them).
     """
-    lr, wd, c, b2, a2, bc2, eps = s
+    lr, wd, c, b2, a2, bc2, eps, beta = s
     if v is not None:
         O.addcmul_(v.mul_(b2), a2, g, g)                     # v ← β2 v + (1 − β2) g²
         g = O.over_(g, O.sqrt_denominator(v, bc2, eps))      # u = g / (√v̂ + ε)
@@ -29,6 +31,8 @@ def schedulefree_math(p: Tensor, g: Tensor, z: Tensor, x: Tensor, v: Tensor | No
     if not O.is_zero(wd):
         O.axpy_(z, -lr * wd, p)                              # ... − γ_t λ y
     x.lerp_(z, c)                                            # x ← (1 − c_t) x + c_t z
+    if not torch.compiler.is_compiling():
+        _write_y(p, z, x, beta)                              # y = z + β(x − z)
 
 
 def _set_y_after(group: Mapping[str, Any], pack: FlatPack, t: float) -> None:
@@ -106,10 +110,12 @@ class _ScheduleFree(Optimizer):
 
     def _dispatch(self, group: dict[str, Any], batch: Batch, loss: float | None) -> None:
         """The rule over flat packs of the parameters that share (γ_t, c_t) (each parameter has its own
-        averaging weight), eagerly or compiled; y is then written over each pack by :func:`_set_y`, the
-        same operations ``train()`` uses (bit for bit)."""
+        averaging weight), eagerly or compiled; y is written by the operations ``train()`` uses (bit for
+        bit): eagerly inside the math, slice by slice; compiled, over each pack after the kernel."""
         lrs, cs = self._advance(group, batch)
         beta2 = group["betas"][1] if self.adaptive else 0.0
+        beta = group["betas"][0] if self.adaptive else group["momentum"]
+        compiled = bool(group["fused"])
         keys = ("z", "x", "exp_avg_sq") if self.adaptive else ("z", "x")
         by_weights: dict[tuple[float, float], list[int]] = {}
         for i, key in enumerate(zip(lrs, cs)):
@@ -119,14 +125,18 @@ class _ScheduleFree(Optimizer):
             part.state = {k: [st[k] for st in part.states] for k in keys}
             rule = Rule(("z", "x", "exp_avg_sq"), schedulefree_math, lambda group, t, lr_t=lr_t, c=c: (
                 lr_t, group["weight_decay"], c, beta2, 1 - beta2, (1 - beta2**t) ** -0.5 if self.adaptive else 1.0,
-                group.get("eps", 0.0)), after=_set_y_after)
-            run_rule(self, rule, group, part, compiled=bool(group["fused"]))
+                group.get("eps", 0.0), beta), after=_set_y_after if compiled else None)
+            run_rule(self, rule, group, part, compiled=compiled)
 
 
 def _set_y(group: Mapping[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
+    """y = z + β(x − z) with the group's β (see :func:`_write_y`)."""
+    _write_y(y, z, x, group["betas"][0] if "betas" in group else group["momentum"])
+
+
+def _write_y(y: Tensor, z: Tensor, x: Tensor, beta: float) -> None:
     """y = z + β(x − z), as separate correctly rounded operations, so that recomputing y (``train()``)
     gives the same bits however the tensors are split (a fused multiply-add would not)."""
-    beta = group["betas"][0] if "betas" in group else group["momentum"]
     torch.sub(x, z, out=y).mul_(beta).add_(z)
 
 
