@@ -57,7 +57,10 @@ class SOAP(Optimizer):
     when the basis changes (the same values). The decay θ ← θ − ηλθ comes after the step, as in the
     code. The code's ``merge_dims`` (folding small dimensions together) and its channels-last option are
     not offered; the code keeps L and Q in float32, we keep them in the parameter's precision (float32
-    at least). The official code is not packaged; the tests compare against a float64 re-derivation.
+    at least). The official code is not packaged; the tests compare against a float64 re-derivation and
+    against heavyball's SOAP, which follows the code except in documented ways (ε as a floor on the
+    corrected √v̂, decay before the step, its own refresh schedule, a small lift of L before each refresh;
+    tests/optim/test_soap_heavyball.py accounts for each one and then matches at every step).
 
     Arguments:
         params: parameters or parameter groups.
