@@ -121,6 +121,8 @@ class Muon(Optimizer):
         use_muon: the routing rule for the groups that do not set it (None: by dimension; with a module,
             None: :func:`split_parameters`'s rule, True / False: every tensor of 2+ dimensions / none).
         maximize: ascend instead of descend.
+        fused: only False (Muon has no compiled step); True is a ValueError that names the
+            alternatives: adamw with fused=True (torch's fused kernel).
 
     State: Muon parameters ``momentum_buffer`` (B); AdamW parameters ``exp_avg``, ``exp_avg_sq``; ``step``.
     """
@@ -145,6 +147,7 @@ class Muon(Optimizer):
         *,
         use_muon: bool | None = None,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         if isinstance(params, nn.Module):
             params = split_parameters(params, use_muon)
@@ -155,7 +158,7 @@ class Muon(Optimizer):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
                                       ns_coefficients=tuple(ns_coefficients), ns_steps=ns_steps, eps=eps,
                                       adjust_lr=adjust_lr, adamw_betas=adamw_betas, adamw_eps=adamw_eps,
-                                      use_muon=use_muon, maximize=maximize))
+                                      use_muon=use_muon, maximize=maximize, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_lr(group["lr"])
@@ -170,6 +173,8 @@ class Muon(Optimizer):
         C.check_betas(group["adamw_betas"], name="adamw_betas")
         C.check_eps(group["adamw_eps"], "adamw_eps")
         C.check_flags(group, "nesterov", "maximize")
+        C.check_not_fused(group, "Muon", "its Newton-Schulz iteration works on whole matrices",
+                          "adamw with fused=True (torch's fused kernel)")
         if group["use_muon"] not in (None, True, False):
             raise ValueError(f"invalid use_muon: {group['use_muon']!r}; expected True, False or None")
         if group["use_muon"] is True:
