@@ -1,4 +1,5 @@
-"""SOAP against the independent float64 numpy reference (the official code is not packaged)."""
+"""SOAP against the independent float64 numpy reference (the official code is not packaged; heavyball's
+SOAP, which follows it, is compared in test_soap_heavyball.py)."""
 
 from __future__ import annotations
 

@@ -70,8 +70,13 @@ def check_functions(names: str | Sequence[str]) -> list[str]:
 
 
 def trajectory(optimizer: str, function: TestFunction, lr: float, steps: int = STEPS) -> tuple[list[tuple[float, float]], bool]:
-    """The points ``(x, y)`` visited by ``optimizer`` (start included) and whether it diverged."""
+    """The points ``(x, y)`` visited by ``optimizer`` (start included) and whether it diverged.
+
+    Each point is read at the optimizer's evaluation point: for Schedule-Free the average x (gradients
+    are taken at y; ``optimizer.eval()`` / ``train()`` switch around the reading, as the Trainer does).
+    """
     from deepzen import optim
+    from deepzen.train.optimizer_modes import evaluation_point
 
     point = torch.tensor(function.start, dtype=torch.float64, requires_grad=True)  # (2,)
     opt = optim.create(optimizer, [point], lr=lr)
@@ -87,9 +92,10 @@ def trajectory(optimizer: str, function: TestFunction, lr: float, steps: int = S
         if not math.isfinite(loss) or loss > DIVERGED:
             return path, True
         opt.step(closure if getattr(opt, "needs_loss", False) else None)
-        x, y = point.detach().tolist()
+        with evaluation_point(opt):
+            x, y = point.detach().tolist()
         path.append((x, y))
-    final = float(function.f(point[0], point[1]).detach())
+    final = float(function.f(*torch.tensor(path[-1], dtype=torch.float64)))
     return path, not math.isfinite(final) or final > DIVERGED
 
 
@@ -160,12 +166,13 @@ def heavy_ball_theory(kappa: float) -> float:
 def measured_rate(optimizer: str, kappa: float, max_steps: int = 4000, **hparams: Any) -> float:
     """Run ``optimizer`` on ½ θᵀ diag(1, κ) θ from θ₀ = (1, 1) in float64 until max|θᵢ| < 1e-200 (or
     ``max_steps``) and return the contraction per step over the second half of the run,
-    ``(‖θ_{2n}‖ / ‖θ_n‖)^{1/n}``.
+    ``(‖θ_{2n}‖ / ‖θ_n‖)^{1/n}``, θ read at the optimizer's evaluation point (Schedule-Free: x).
 
     At heavy ball's best parameters both eigen-directions give a double root of the characteristic
     polynomial, so ‖θ_k‖ ∝ (a + bk)·ρᵏ and this estimate is ρ·(1 + O(1/n)), at most ρ·2^{1/n}.
     """
     from deepzen import optim
+    from deepzen.train.optimizer_modes import evaluation_point
 
     eigen = torch.tensor([1.0, kappa], dtype=torch.float64)  # diag(μ, L), μ = 1
     theta = torch.ones(2, dtype=torch.float64, requires_grad=True)  # (2,)
@@ -175,7 +182,8 @@ def measured_rate(optimizer: str, kappa: float, max_steps: int = 4000, **hparams
         opt.zero_grad()
         (0.5 * (eigen * theta * theta).sum()).backward()
         opt.step()
-        norms.append(float(theta.detach().abs().max()))  # max-norm: a 2-norm would underflow (squares)
+        with evaluation_point(opt):
+            norms.append(float(theta.detach().abs().max()))  # max-norm: a 2-norm would underflow (squares)
     n = (len(norms) - 1) // 2
     return (norms[2 * n] / norms[n]) ** (1.0 / n)
 

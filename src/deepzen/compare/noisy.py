@@ -82,8 +82,10 @@ PROBLEMS: dict[str, Callable[[], NoisyProblem]] = {
 
 
 def train(name: str, optimizer: str, lr: float | None, seed: int) -> dict[str, Any]:
-    """One run: per-epoch mean training loss, validation value and seconds; the final and best θ's value."""
+    """One run: per-epoch mean training loss, validation value and seconds; the final and best θ's value.
+    Validation and the final value read θ at the optimizer's evaluation point (Schedule-Free: x)."""
     from deepzen import optim
+    from deepzen.train.optimizer_modes import evaluation_point
 
     problem = PROBLEMS[name]()
     theta = problem.init().requires_grad_(True)
@@ -106,16 +108,18 @@ def train(name: str, optimizer: str, lr: float | None, seed: int) -> dict[str, A
                 diverged = True
                 break
             opt.step(closure if getattr(opt, "needs_loss", False) else None)
-        val = float(problem.objective(theta.detach()))
+        with evaluation_point(opt):
+            at = theta.detach().clone()                                  # (d,), x for Schedule-Free
+        val = float(problem.objective(at))
         if diverged or not math.isfinite(val) or val > DIVERGED:
             diverged = True
             break
         if val < best:
-            best, best_theta = val, theta.detach().clone()
+            best, best_theta = val, at
         for key, value in (("epoch", epoch + 1), ("loss", total / problem.steps_per_epoch), ("val_loss", val),
                            ("time", time.perf_counter() - started)):
             history[key].append(value)
-    final = math.nan if diverged else float(problem.objective(theta.detach()))
+    final = math.nan if diverged else float(problem.objective(at))
     return {"history": history, "diverged": diverged, "final": final,
             "best": math.nan if diverged else float(problem.objective(best_theta)),
             "steps": len(history["epoch"]) * problem.steps_per_epoch, "seconds": sum(history["time"])}

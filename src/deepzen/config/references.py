@@ -122,7 +122,11 @@ def check_optimizer(config: ExperimentConfig) -> list[str]:
         return problems
     import torch  # here, not at the top: reading a config does not load torch
 
-    probe = [torch.nn.Parameter(torch.zeros(2))]
+    # An optimizer that routes a model's parameters itself (Muon: hidden weights vs the rest) is built
+    # on a tiny model with 2-D weights, as the run builds it; any other on one vector.
+    routes = getattr(optim.get_class(name), "routes_modules", False)
+    probe: Any = (torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)) if routes
+                  else [torch.nn.Parameter(torch.zeros(2))])
     return _constructed(lambda: optim.create(name, probe, **hparams), "optimizer", hparams)
 
 

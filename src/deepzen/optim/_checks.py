@@ -93,6 +93,15 @@ def check_flags(group: dict[str, Any], *names: str) -> None:
         check_flag(name, group[name])
 
 
+def check_not_fused(group: dict[str, Any], optimizer: str, why: str, alternatives: str) -> None:
+    """``fused`` of an optimizer without a compiled path: a boolean, and False (True names why not and
+    what to use instead)."""
+    check_flag("fused", group["fused"])
+    if group["fused"]:
+        raise ValueError(f"invalid fused: True; {optimizer} has no fused=True path ({why}). Use fused=False, "
+                         f"or {alternatives}")
+
+
 def check_moment_group(group: dict[str, Any]) -> None:
     """The hyperparameters of the Adam family: lr, betas (two decay rates), eps, weight_decay."""
     check_lr(group["lr"])

@@ -52,6 +52,8 @@ class Adafactor(Optimizer):
         d: the clipping threshold on RMS(U) (≥ 1).
         weight_decay: λ, decoupled (θ ← θ(1 − ηλ)).
         maximize: ascend instead of descend.
+        fused: only False (Adafactor has no compiled step); True is a ValueError that names the
+            alternatives: adamw with fused=True (torch's fused kernel).
 
     State: ``row_var`` (R, shape (..., n, 1)) and ``col_var`` (C, shape (..., 1, m)) for tensors of
     two or more dimensions, ``variance`` (V̂) for the others, ``step``.
@@ -70,9 +72,10 @@ class Adafactor(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         super().__init__(params, dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_lr(group["lr"])
@@ -85,6 +88,8 @@ class Adafactor(Optimizer):
         C.check_range("d", group["d"], 1.0)
         C.check_weight_decay(group["weight_decay"])
         C.check_flags(group, "maximize")
+        C.check_not_fused(group, "Adafactor", "its second moment is factored per matrix: row and column means",
+                          "adamw with fused=True (torch's fused kernel)")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         if p.dim() >= 2:

@@ -31,15 +31,25 @@ def newton_schulz(u: Tensor, coefficients: tuple[float, float, float], steps: in
     return x.T if u.size(0) > u.size(1) else x
 
 
-def split_parameters(model: nn.Module | Iterable[tuple[str, Tensor]]) -> list[dict[str, Any]]:
+def split_parameters(model: nn.Module | Iterable[tuple[str, Tensor]],
+                     use_muon: bool | None = None) -> list[dict[str, Any]]:
     """Parameter groups for Muon: ``use_muon=True`` for hidden 2-D weights, ``False`` for the rest.
 
     From a module: every 2-D parameter except those of ``nn.Embedding`` layers and the weight of the
     output head (the last ``nn.Linear`` in registration order). From ``named_parameters()``: every 2-D
     parameter whose name contains none of ``ADAMW_NAME_PARTS``. Biases, norm weights and convolution
     kernels (4-D) go to AdamW either way.
+
+    ``use_muon`` replaces that rule: True sends every parameter of two or more dimensions to Muon
+    (embeddings, the head and conv kernels included; the others to AdamW), False sends everything to
+    AdamW.
     """
-    if isinstance(model, nn.Module):
+    if use_muon not in (None, True, False):
+        raise ValueError(f"invalid use_muon: {use_muon!r}; expected True, False or None")
+    if use_muon is not None:
+        named = list(model.named_parameters()) if isinstance(model, nn.Module) else list(model)
+        muon = [p for _, p in named if p.ndim >= 2] if use_muon else []
+    elif isinstance(model, nn.Module):
         linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
         excluded = {id(p) for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
         if linears:
@@ -81,7 +91,9 @@ class Muon(Optimizer):
     (the default: 2-D parameters take Muon, others AdamW). Built from a module (``Muon(model)``,
     ``create("muon", model)``) or from ``model.named_parameters()``, :func:`split_parameters` decides:
     hidden 2-D weights take Muon; embeddings, the output head (the last ``nn.Linear``), biases, norms
-    and convolution kernels take AdamW. To override, pass your own groups with ``use_muon``. A tensor
+    and convolution kernels take AdamW; ``use_muon=True`` or ``False`` given with a module replaces
+    that rule (every tensor of two or more dimensions on Muon, or none). To choose per parameter, pass
+    your own groups with ``use_muon``. A tensor
     of more than two dimensions forced to Muon (``use_muon=True``, e.g. a conv kernel) is
     orthogonalized as its (shape[0], rest) matrix.
 
@@ -107,8 +119,11 @@ class Muon(Optimizer):
         adjust_lr: "match_rms_adamw", "original" or "none" (the scale s).
         adamw_betas: (β1, β2) of the AdamW part.
         adamw_eps: ε of the AdamW part.
-        use_muon: the routing rule for the groups that do not set it (None: by dimension).
+        use_muon: the routing rule for the groups that do not set it (None: by dimension; with a module,
+            None: :func:`split_parameters`'s rule, True / False: every tensor of 2+ dimensions / none).
         maximize: ascend instead of descend.
+        fused: only False (Muon has no compiled step); True is a ValueError that names the
+            alternatives: adamw with fused=True (torch's fused kernel).
 
     State: Muon parameters ``momentum_buffer`` (B); AdamW parameters ``exp_avg``, ``exp_avg_sq``; ``step``.
     """
@@ -133,17 +148,18 @@ class Muon(Optimizer):
         *,
         use_muon: bool | None = None,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         if isinstance(params, nn.Module):
-            params = split_parameters(params)
+            params = split_parameters(params, use_muon)
         elif not isinstance(params, (Tensor, dict)):
             params = list(params)
             if _is_named(params):                                       # model.named_parameters()
-                params = split_parameters(params)
+                params = split_parameters(params, use_muon)
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
                                       ns_coefficients=tuple(ns_coefficients), ns_steps=ns_steps, eps=eps,
                                       adjust_lr=adjust_lr, adamw_betas=adamw_betas, adamw_eps=adamw_eps,
-                                      use_muon=use_muon, maximize=maximize))
+                                      use_muon=use_muon, maximize=maximize, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_lr(group["lr"])
@@ -158,6 +174,8 @@ class Muon(Optimizer):
         C.check_betas(group["adamw_betas"], name="adamw_betas")
         C.check_eps(group["adamw_eps"], "adamw_eps")
         C.check_flags(group, "nesterov", "maximize")
+        C.check_not_fused(group, "Muon", "its Newton-Schulz iteration works on whole matrices",
+                          "adamw with fused=True (torch's fused kernel)")
         if group["use_muon"] not in (None, True, False):
             raise ValueError(f"invalid use_muon: {group['use_muon']!r}; expected True, False or None")
         if group["use_muon"] is True:

@@ -62,6 +62,8 @@ class Prodigy(Optimizer):
         d_coef: a multiplier on d̂.
         growth_rate: the most d may grow per step (a factor).
         maximize: ascend instead of descend.
+        fused: only False (Prodigy has no compiled step); True is a ValueError that names the
+            alternatives: schedulefree_adamw or adamw with fused=True.
 
     State: ``p0`` (θ₀), ``exp_avg`` (m), ``exp_avg_sq`` (v), ``s``, ``step``.
     """
@@ -83,11 +85,12 @@ class Prodigy(Optimizer):
         d_coef: float = 1.0,
         growth_rate: float = math.inf,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, beta3=beta3, eps=eps, weight_decay=weight_decay,
                                       decouple=decouple, use_bias_correction=use_bias_correction,
                                       safeguard_warmup=safeguard_warmup, d0=d0, d_coef=d_coef,
-                                      growth_rate=growth_rate, maximize=maximize))
+                                      growth_rate=growth_rate, maximize=maximize, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
@@ -97,6 +100,8 @@ class Prodigy(Optimizer):
         C.check_range("d_coef", group["d_coef"], 0.0, low_open=True)
         C.check_range("growth_rate", group["growth_rate"], 1.0)
         C.check_flags(group, "decouple", "use_bias_correction", "safeguard_warmup", "maximize")
+        C.check_not_fused(group, "Prodigy", "its estimate d sums over every parameter before the elementwise "
+                          "step, and no compiled step is written for that", "schedulefree_adamw or adamw with fused=True")
         if "d" not in group:                        # the estimate (not an option): a new group joins it
             first = self.param_groups[0]
             start = {"d": group["d0"], "d_max": group["d0"], "d_numerator": 0.0, "k": 0}

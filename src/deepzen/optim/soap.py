@@ -57,7 +57,10 @@ class SOAP(Optimizer):
     when the basis changes (the same values). The decay θ ← θ − ηλθ comes after the step, as in the
     code. The code's ``merge_dims`` (folding small dimensions together) and its channels-last option are
     not offered; the code keeps L and Q in float32, we keep them in the parameter's precision (float32
-    at least). The official code is not packaged; the tests compare against a float64 re-derivation.
+    at least). The official code is not packaged; the tests compare against a float64 re-derivation and
+    against heavyball's SOAP, which follows the code except in documented ways (ε as a floor on the
+    corrected √v̂, decay before the step, its own refresh schedule, a small lift of L before each refresh;
+    tests/optim/test_soap_heavyball.py accounts for each one and then matches at every step).
 
     Arguments:
         params: parameters or parameter groups.
@@ -71,6 +74,8 @@ class SOAP(Optimizer):
         precondition_1d: precondition vectors too.
         normalize_grads: divide N by its RMS before the step.
         maximize: ascend instead of descend.
+        fused: only False (SOAP has no compiled step); True is a ValueError that names the
+            alternatives: adamw with fused=True (torch's fused kernel).
 
     State: ``exp_avg`` (m', in the eigenbasis), ``exp_avg_sq`` (v), ``precond_i`` (L_i) and ``basis_i``
     (Q_i) for each preconditioned dimension i, ``step``.
@@ -93,11 +98,12 @@ class SOAP(Optimizer):
         precondition_1d: bool = False,
         normalize_grads: bool = False,
         maximize: bool = False,
+        fused: bool = False,
     ) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, shampoo_beta=shampoo_beta, eps=eps,
                                       weight_decay=weight_decay, precondition_frequency=precondition_frequency,
                                       max_precond_dim=max_precond_dim, precondition_1d=precondition_1d,
-                                      normalize_grads=normalize_grads, maximize=maximize))
+                                      normalize_grads=normalize_grads, maximize=maximize, fused=fused))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         C.check_moment_group(group)
@@ -106,6 +112,8 @@ class SOAP(Optimizer):
         C.check_range("precondition_frequency", group["precondition_frequency"], 1.0)
         C.check_range("max_precond_dim", group["max_precond_dim"], 1.0)
         C.check_flags(group, "precondition_1d", "normalize_grads", "maximize")
+        C.check_not_fused(group, "SOAP", "its step is matrix work per tensor: eigenbasis projections, QR refreshes",
+                          "adamw with fused=True (torch's fused kernel)")
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {k: torch.zeros_like(p, memory_format=torch.contiguous_format) for k in ("exp_avg", "exp_avg_sq")}

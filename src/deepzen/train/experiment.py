@@ -89,15 +89,31 @@ def build_optimizer(config: ExperimentConfig, model: nn.Module) -> torch.optim.O
 
     hparams = optimizer_hparams(config)
     reg = config.regularization
+    routes = getattr(optim.get_class(config.optimizer.name), "routes_modules", False)
     params: Any = model.parameters()
-    if reg.weight_decay > 0 or reg.no_decay is not None:
-        params = regularizers.param_groups(model, reg.weight_decay, reg.no_decay)
-    elif getattr(optim.get_class(config.optimizer.name), "routes_modules", False):
-        params = model                       # Muon: hidden weights vs embeddings, head, biases (its rule)
     try:
+        if reg.weight_decay > 0 or reg.no_decay is not None:
+            params = regularizers.param_groups(model, reg.weight_decay, reg.no_decay)
+            if routes:
+                params = cut_routes(optim.create(config.optimizer.name, model, **hparams), params)
+        elif routes:
+            params = model                   # Muon: hidden weights vs embeddings, head, biases (its rule)
         return optim.create(config.optimizer.name, params, **hparams)
     except (ValueError, TypeError) as err:
         raise ConfigError(f"optimizer (name = {config.optimizer.name!r}): {err}") from None
+
+
+def cut_routes(routed: torch.optim.Optimizer, decay_groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The groups of an optimizer built from the model (its own routing, Muon's hidden weights vs the
+    rest), each cut along the weight-decay groups: every parameter keeps its route and its decay."""
+    groups = []
+    for route in routed.param_groups:
+        members = {id(p) for p in route["params"]}
+        for decay in decay_groups:
+            params = [p for p in decay["params"] if id(p) in members]
+            if params:
+                groups.append({**route, **decay, "params": params})
+    return groups
 
 
 def build_penalty(config: ExperimentConfig) -> Any:
