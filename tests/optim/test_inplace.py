@@ -3,7 +3,7 @@ operations and reused scratch buffers (``deepzen.optim._inplace``), because fres
 than the arithmetic on it (a temporary of a 16.8M-element step costs ~50 ms here, the op itself 6-12).
 
 Counted with torch's profiler (allocations, not time): after two warm-up steps, a step on a
-300,000-element parameter (eager slices of 65,536 elements) and a small matrix allocates nothing of
+300,000-element parameter (more than one eager slice) and a small matrix allocates nothing of
 64 KiB or more.
 """
 

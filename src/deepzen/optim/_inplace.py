@@ -22,12 +22,15 @@ import threading
 import torch
 from torch import Tensor
 
+from deepzen import _tensors as T
+
 Number = float | int
 Scalar = Number | Tensor
 
 _SCRATCH = threading.local()
-#: Scratch buffers up to this many elements are kept for the next call; a bigger temporary (a per-layer
-#: rule's whole run: LAMB, LARS) is allocated each time, so no large buffer outlives its step.
+#: Scratch buffers of up to this many elements, or one eager slice (``_tensors.CHUNK_NUMEL`` per thread)
+#: where that is more, are kept for the next call; a bigger temporary (a per-layer rule's run of big
+#: layers: LAMB, LARS) is allocated each time, so no large buffer outlives its step.
 KEEP_NUMEL = 1 << 20
 
 
@@ -62,7 +65,7 @@ def scratch(like: Tensor, slot: str = "tmp") -> Tensor:
     """An uninitialised tensor shaped like ``like``: eagerly the reused buffer of ``slot`` (two
     temporaries alive at once need two slots), compiled a new one. Eagerly it is valid until the next
     call with the same slot."""
-    if torch.compiler.is_compiling() or like.numel() > KEEP_NUMEL:
+    if torch.compiler.is_compiling() or like.numel() > max(KEEP_NUMEL, T.CHUNK_NUMEL * torch.get_num_threads()):
         return torch.empty_like(like, memory_format=torch.contiguous_format)
     key = (slot, like.device, like.dtype)
     buffers = _SCRATCH.__dict__.setdefault("buffers", {})
