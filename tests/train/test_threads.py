@@ -49,3 +49,12 @@ def test_the_trainer_applies_the_rule_at_fit_and_takes_an_explicit_count():
     assert torch.get_num_threads() == 2
     with pytest.raises(ValueError, match="threads must be 'auto', an int >= 1 or None .*got 0"):
         Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), F.cross_entropy, threads=0)
+
+
+def test_data_parallel_processes_share_the_cores():
+    """cores // local processes, at least 1: N processes with "auto" never ask for more than the cores."""
+    from deepzen.train.threads import cores_per_process
+
+    assert [cores_per_process(c, n) for c, n in ((16, 1), (16, 4), (2, 2), (3, 2), (1, 4), (8, 3))] == \
+        [16, 4, 1, 1, 1, 2]
+    assert auto_threads(1e12, cores=cores_per_process(2, 2)) == 1

@@ -73,6 +73,7 @@ def train(
     if resume is not None and config is not None:
         raise typer.BadParameter("give either a CONFIG or --resume RUN_DIR (a run uses its saved config.toml), "
                                  "not both", param_hint="'--resume'")
+    launching = False
     if nproc is not None:  # (imports torch: only then)
         from deepzen.train.distributed import launcher
 
@@ -80,25 +81,31 @@ def train(
             launcher.check_nproc(nproc)
         except ValueError as err:
             raise typer.BadParameter(str(err), param_hint="'--nproc'") from None
-        if nproc > 1 and not launcher.under_launcher():
-            args = [*([str(config)] if config is not None else []), *(a for v in set_ for a in ("--set", v)),
-                    *(a for v in unset for a in ("--unset", v)), *(["--device", device] if device else []),
-                    *(["--resume", str(resume)] if resume is not None else [])]
-            raise typer.Exit(launcher.launch(args, nproc))
+        launching = nproc > 1 and not launcher.under_launcher()
     out = console()
     source = f"{resume}/config.toml" if resume is not None else (config or "the bundled default config")
-    out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
+    if not launching:  # the ranks print it
+        out.print(f"checking {source} ...", markup=False)  # at once: loading torch takes seconds
     from deepzen.config import load_config
     from deepzen.train import experiment, run_files, run_status
+    from deepzen.train.checkpoint import check_processes
+    from deepzen.train.distributed import launcher
 
     notes: list[str] = []
     overrides = _overrides(set_, device)
     if resume is not None:
         cfg = run_files.read_run_config(resume, overrides, unset, notes)
+        check_processes(run_files.saved_processes(resume), launcher.processes(nproc))
         folder = resume
     else:
         cfg = load_config(config, overrides, unset=unset, notes=notes)
         experiment.check_training(cfg)  # before new_run_dir, which clears the old run with output.overwrite
+    if launching:  # checked here: inside the ranks every one of them would fail, under torchrun's report
+        launcher.preflight(cfg.training.device)
+        args = [*([str(config)] if config is not None else []), *(a for v in set_ for a in ("--set", v)),
+                *(a for v in unset for a in ("--unset", v)), *(["--device", device] if device else []),
+                *(["--resume", str(resume)] if resume is not None else [])]
+        raise typer.Exit(launcher.launch(args, nproc))  # type: ignore[arg-type]
     from deepzen.train import distributed
 
     if distributed.join(cfg.training.device) is not None and not distributed.is_main():

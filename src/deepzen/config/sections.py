@@ -129,6 +129,11 @@ class TrainingConfig(Section):
         "to the cores; 1 for every example), an int, or unset for torch's default; results depend on it")
     checkpoint_every: Optional[int] = Field(100, ge=1, description="also write last.pt every N optimizer steps")
     nan_guard: bool = True
+    sync_batch_norm: bool = Field(
+        False, description="with several processes (--nproc, torchrun): BatchNorm layers become SyncBatchNorm, "
+        "whose statistics are those of the global batch, so N processes train as one; off (as in torch): each "
+        "process normalizes with its own share of the batch. With one process it changes nothing. GPUs only "
+        "(torch's SyncBatchNorm needs CUDA): an error on the CPU")
 
     @field_validator("threads", mode="before")
     @classmethod

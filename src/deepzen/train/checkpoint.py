@@ -120,11 +120,14 @@ def full_state(trainer: Steps) -> dict[str, Any]:
         "callbacks": {key: state for key, cb in callback_keys(trainer.callbacks).items() if (state := cb.state_dict())},
         "loop": trainer.state.state_dict(),
         "rng": capture_rng_state(),
+        "processes": trainer.processes,
     }
 
 
 def restore_full_state(trainer: Steps, state: dict[str, Any]) -> None:
-    """Inverse of :func:`full_state`; a callback state with no matching callback is an error."""
+    """Inverse of :func:`full_state`; a callback state with no matching callback is an error, and so is
+    a checkpoint of a run in another number of processes (see :func:`check_processes`)."""
+    check_processes(state.get("processes", 1), trainer.processes)
     trainer.model.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
     if trainer.scaler is not None and state.get("scaler"):
@@ -136,6 +139,16 @@ def restore_full_state(trainer: Steps, state: dict[str, Any]) -> None:
         keyed[key].load_state_dict(cb_state)
     trainer.state.load_state_dict(state["loop"], trainer.device)
     restore_rng_state(state["rng"])
+
+
+def check_processes(saved: int, requested: int) -> None:
+    """A ValueError unless a checkpoint written by ``saved`` data-parallel processes is resumed by as many.
+
+    Exact resume needs each rank's own RNG states and the same shares of every global batch (the
+    float sums of the gradient depend on them), so another number of processes is refused."""
+    if saved != requested:
+        raise ValueError(f"the run was saved by {saved} process{'es' if saved != 1 else ''} and this resume asks for "
+                         f"{requested}: resume with --nproc {saved} (exact resume keeps the number of processes)")
 
 
 def callback_keys(callbacks: list[Callback]) -> dict[str, Callback]:

@@ -6,7 +6,7 @@ through the trainer's ``eval_step`` / ``predict_step`` (autocast, compiled forwa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import Tensor
@@ -20,15 +20,29 @@ from deepzen.train.optimizer_modes import evaluation_point
 if TYPE_CHECKING:
     from deepzen.train.steps import Steps
 
+#: ``reduce(loss_sum, count, metrics) -> (loss_sum, count)``: sums combined across processes.
+Reduce = Callable[[Tensor, int, list[Metric]], tuple[Tensor, int]]
 
-def evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric]) -> dict[str, float]:
+
+def evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric],
+             reduce: Reduce | None = None) -> dict[str, float]:
     """``{"loss": sum_b n_b loss_b / sum_b n_b, <metric>: ...}`` over ``source``; ``metrics`` fresh. The
-    weights are the optimizer's evaluation point (Schedule-Free's average x)."""
+    weights are the optimizer's evaluation point (Schedule-Free's average x).
+
+    ``reduce(loss_sum, count, metrics)``, when given, combines these sums with other processes' before
+    the division (data-parallel evaluation: each process passes its shard of the split) and returns
+    the combined ``(loss_sum, count)``, having merged the metrics' sums in place."""
     with evaluation_point(trainer.optimizer):
-        return _evaluate(trainer, source, batch_size, metrics)
+        loss_sum, count = _accumulate(trainer, source, batch_size, metrics)
+    if reduce is not None:
+        loss_sum, count = reduce(loss_sum, count, metrics)
+    logs = {"loss": float(loss_sum) / max(count, 1)}
+    logs.update({m.name: m.compute() for m in metrics})
+    return logs
 
 
-def _evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric]) -> dict[str, float]:
+def _accumulate(trainer: Steps, source: BatchSource, batch_size: int, metrics: list[Metric]) -> tuple[Tensor, int]:
+    """``(sum_b n_b loss_b, sum_b n_b)`` over ``source``; ``metrics`` updated with every batch."""
     loss_sum = torch.zeros((), device=trainer.device)
     count = 0
     model = trainer.model
@@ -47,9 +61,7 @@ def _evaluate(trainer: Steps, source: BatchSource, batch_size: int, metrics: lis
                 m.update(pred, y)
     finally:
         model.train(was_training)
-    logs = {"loss": float(loss_sum) / max(count, 1)}
-    logs.update({m.name: m.compute() for m in metrics})
-    return logs
+    return loss_sum, count
 
 
 def predict(trainer: Steps, source: BatchSource, batch_size: int) -> Any:

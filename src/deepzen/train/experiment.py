@@ -204,7 +204,8 @@ def make_trainer(config: ExperimentConfig, info: DataInfo, run_dir: Path | None,
     t = config.training
     schedule = t.schedule
     env = distributed.current()  # under torchrun: DDP, sharded batches, rank 0 writes
-    make = functools.partial(distributed.DistributedTrainer, env=env) if env is not None else Trainer
+    make = (functools.partial(distributed.DistributedTrainer, env=env, sync_batch_norm=t.sync_batch_norm)
+            if env is not None else Trainer)
     return make(
         model, build_optimizer(config, model), build_loss(config, info), metrics=metric_names(config, info),
         regularizer=build_penalty(config), scheduler=schedule.name if schedule else None,

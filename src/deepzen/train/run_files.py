@@ -68,3 +68,9 @@ def load_weights(model: nn.Module, rd: RunDir, which: str = "best") -> Path:
         raise ValueError(f"{rd.path} has no checkpoint yet (checkpoints/{which}.pt); train it first")
     model.load_state_dict(load_checkpoint(path, map_location="cpu")["model"])
     return path
+
+
+def saved_processes(run_dir: str | Path) -> int:
+    """How many data-parallel processes wrote the run's ``checkpoints/last.pt`` (1 when it has none)."""
+    path = RunDir(run_dir).last_checkpoint
+    return int(load_checkpoint(path, map_location="cpu").get("processes", 1)) if path.is_file() else 1

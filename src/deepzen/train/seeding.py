@@ -43,6 +43,13 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (z ^ (z >> 31)) & _MASK_63
 
 
+def process_seed(seed: int, rank: int) -> int:
+    """Seed of data-parallel rank ``rank``'s generators (dropout masks): ``seed`` itself on rank 0, else
+    :func:`epoch_seed` ``(seed, -1 - rank)``: its mix's input ``seed·φ - rank`` differs from every epoch's
+    data-order input ``seed·φ + epoch + 1`` and the mix is a bijection, so the seeds differ."""
+    return seed if rank == 0 else epoch_seed(seed, -1 - rank)
+
+
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """A CPU ``torch.Generator`` for epoch ``epoch`` of a run seeded with ``seed``."""
     generator = torch.Generator()

@@ -48,6 +48,7 @@ class Steps:
     hooks: Hooks
     state: LoopState
     step_loss: Tensor | None  # the last batch's loss, for optimizers that need a closure
+    processes: int = 1  # data-parallel processes training this model together (a checkpoint holds it)
     batch_inputs: Any = None  # the current batch's inputs (on the device), for HessianRefresh
     _forward: Callable[[Any], Any]
     _last_lr: float

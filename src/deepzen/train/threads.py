@@ -60,6 +60,13 @@ def auto_threads(flops: float, cores: int | None = None) -> int:
     return max(1, min(int(flops // FLOPS_PER_THREAD), cores or available_cores()))
 
 
+def cores_per_process(cores: int, local_processes: int) -> int:
+    """``max(1, cores // local_processes)``: one data-parallel process's share of the machine's cores
+    (``local_processes`` of them on this machine), so that ``auto`` in every process together does not
+    ask for more threads than there are cores."""
+    return max(1, cores // max(1, local_processes))
+
+
 def check_threads(threads: int | str | None) -> int | str | None:
     """``threads`` if it is ``"auto"``, ``None`` or an int >= 1, else a ValueError naming what is allowed."""
     if threads is None or threads == "auto" or (isinstance(threads, int) and not isinstance(threads, bool)
@@ -69,12 +76,13 @@ def check_threads(threads: int | str | None) -> int | str | None:
 
 
 def set_threads(threads: int | str | None, model: nn.Module, batch_size: int,
-                first_batch: Callable[[], Any]) -> int | None:
+                first_batch: Callable[[], Any], cores: int | None = None) -> int | None:
     """Apply the rule (``first_batch()``: the input ``x`` of a training batch, on the model's device,
-    fetched only for ``"auto"``); returns the thread count set, or ``None`` when torch's setting was
-    left alone."""
+    fetched only for ``"auto"``; ``cores``: the most ``"auto"`` may use, default all this process may
+    run on); returns the thread count set, or ``None`` when torch's setting was left alone."""
     if threads is None:
         return None
-    count = threads if isinstance(threads, int) else auto_threads(forward_flops(model, first_batch(), batch_size))
+    count = threads if isinstance(threads, int) else auto_threads(forward_flops(model, first_batch(), batch_size),
+                                                                  cores)
     torch.set_num_threads(count)
     return count

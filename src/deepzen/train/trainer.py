@@ -123,6 +123,7 @@ class Trainer(Steps):
         self.progress = make_progress(progress, progress_stream)
         self.num_workers, self.collate_fn = num_workers, collate_fn
         self.threads: int | str | None = check_threads(threads)  # an int once fit has applied the rule
+        self.cores: int | None = None  # the most cores threads="auto" may use (None: all this process may)
         self.scaler = self.precision.make_scaler()
         self._forward: Callable[[Any], Any] = self.model
         if compile:
@@ -178,7 +179,7 @@ class Trainer(Steps):
             raise ValueError(f"no batches: {len(source)} samples, batch_size {batch_size}, drop_last={drop_last}")
         self.epochs, self.batches_per_epoch = epochs, batches_per_epoch
         self.threads = set_threads(self.threads, self.model, batch_size, lambda: to_device(
-            next(iter(source.batches(None, batch_size)))[0], self.device))
+            next(iter(source.batches(None, batch_size)))[0], self.device), self.cores)
         self.steps_per_epoch = math.ceil(batches_per_epoch / self.accumulate_steps)
         for cb in self.callbacks:
             cb.setup(self)
@@ -188,10 +189,7 @@ class Trainer(Steps):
         if self.resumed_from is not None:
             self.load_checkpoint(self.resumed_from)
         elif not self._seeded:
-            if self.state.seed is not None:
-                seed_everything(self.state.seed)
-            else:
-                self.state.seed = int(torch.randint(0, 2**62, ()).item())
+            self._seed()
         self._seeded = True
         self.stop_training, self.stop_reason = False, None
         self.hooks = Hooks.of(self.callbacks)
@@ -251,6 +249,13 @@ class Trainer(Steps):
 
     def _new_metrics(self) -> list[Metric]:
         return [_fresh(m) if isinstance(m, Metric) else get_metric(m) for m in self.metric_specs]
+
+    def _seed(self) -> None:
+        """At the first fit of a fresh run: seed the generators with ``seed``, or draw the data-order seed."""
+        if self.state.seed is not None:
+            seed_everything(self.state.seed)
+        else:
+            self.state.seed = int(torch.randint(0, 2**62, ()).item())
 
     def _resume_path(self, resume: bool | str | Path) -> Path | None:
         if resume is False or resume is None:

@@ -1,8 +1,8 @@
 """Failure and exact resume under ``deepzen train --nproc 2``: ``kill -9`` of rank 1 mid-run makes the
 launcher stop rank 0 and exit non-zero within a bounded time (torchrun's summary names the failed
 ranks; which one it observes first is a race, so the text is not asserted); ``--resume`` with two
-processes then ends bitwise equal to an uninterrupted two-process run (no dropout: each rank's own
-RNG stream is not in the checkpoint, which holds rank 0's)."""
+processes then ends bitwise equal to an uninterrupted two-process run, with dropout: rank 0's
+checkpoint holds every rank's RNG states, and each rank draws its own masks on from there."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import torch
 from tests.train.distributed.test_equivalence import ENV
 
 ROOT = Path(__file__).resolve().parents[3]
-SETTINGS = ["--set", "training.epochs=40", "--set", "model.dropout=0.0", "--set", "output.progress=none",
+SETTINGS = ["--set", "training.epochs=40", "--set", "model.dropout=0.3", "--set", "output.progress=none",
             "--set", "training.checkpoint_every=7", "--unset", "training.early_stopping"]
 
 
@@ -48,8 +48,8 @@ def rank_pid(root: int, rank: int) -> int | None:
     return None
 
 
-def final_weights(run: Path) -> dict[str, torch.Tensor]:
-    return torch.load(run / "checkpoints" / "last.pt", weights_only=True)["model"]
+def last_checkpoint(run: Path) -> dict:
+    return torch.load(run / "checkpoints" / "last.pt", weights_only=True)
 
 
 @pytest.mark.slow
@@ -85,5 +85,8 @@ def test_kill_9_of_one_rank_stops_the_run_then_resume_is_bitwise(tmp_path: Path)
     resumed = subprocess.run(command("--resume", str(run)), cwd=tmp_path, env=ENV, capture_output=True, text=True,
                              timeout=300)
     assert resumed.returncode == 0, [line for line in (resumed.stdout + resumed.stderr).splitlines() if "rror" in line][:8]
-    a, b = final_weights(tmp_path / "runs" / "whole"), final_weights(run)
-    assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ from the uninterrupted run"
+    a, b = last_checkpoint(tmp_path / "runs" / "whole"), last_checkpoint(run)
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"]), "resumed weights differ from the whole run"
+    for saved in (a, b):
+        assert saved["processes"] == 2 and len(saved["rank_rng"]) == 2
+        assert not torch.equal(saved["rank_rng"][0]["torch"], saved["rank_rng"][1]["torch"])  # rank 1: other masks

@@ -1,6 +1,8 @@
 """One rank of the ZeroRedundancyOptimizer test, started by torchrun (or run alone: one process, the
 plain optimizer). ``python -m tests.train.distributed.zero_worker OUT_DIR NAME [NAME ...]``: 12 steps of
-an MLP under DDP with the optimizer's state sharded across ranks; rank 0 saves the weights."""
+an MLP under DDP with the optimizer's state sharded across ranks; rank 0 saves the weights.
+``NAME+fused`` builds the optimizer with ``fused=True`` inside ZeroRedundancyOptimizer (each rank's
+local optimizer then runs the fused step over its shard); alone, the plain (unfused) optimizer."""
 
 from __future__ import annotations
 
@@ -26,11 +28,14 @@ def train(name: str, env: distributed.DistEnv | None) -> dict[str, torch.Tensor]
     net = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 3))
     g = torch.Generator().manual_seed(7)
     x, y = torch.randn(STEPS * BATCH, 8, generator=g), torch.randint(0, 3, (STEPS * BATCH,), generator=g)
+    name, fused = name.removesuffix("+fused"), name.endswith("+fused")
     if env is None:
         forward, opt, lo, hi = net, optim.create(name, net.parameters(), **HPARAMS[name]), 0, BATCH
     else:
         forward = DistributedDataParallel(net)
-        opt = ZeroRedundancyOptimizer(net.parameters(), optimizer_class=optim.get_class(name), **HPARAMS[name])
+        opt = ZeroRedundancyOptimizer(net.parameters(), optimizer_class=optim.get_class(name), **HPARAMS[name],
+                                      **({"fused": True} if fused else {}))
+        assert not fused or all(group["fused"] is True for group in opt.optim.param_groups)  # the local optimizer's
         lo, hi = distributed.rank_slice(BATCH, env.rank, env.world_size)
     for step in range(STEPS):
         xb, yb = x[step * BATCH:(step + 1) * BATCH], y[step * BATCH:(step + 1) * BATCH]  # (B, 8), (B,)

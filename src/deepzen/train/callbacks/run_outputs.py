@@ -16,6 +16,28 @@ from deepzen.train.callbacks.base import Callback, TrainerView
 from deepzen.train.run_dir import RunDir, versions
 
 
+class StepCheckpoints:
+    """When ``last.pt`` is written inside an epoch: after a batch that ended with an optimizer step
+    whose number is a multiple of ``checkpoint_every``, except the epoch's last batch (the epoch end
+    writes one) and a batch after which the run stops. Feed it :meth:`on_optimizer_step`."""
+
+    def __init__(self, checkpoint_every: int | None) -> None:
+        if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
+            raise ValueError(f"checkpoint_every must be an int >= 1 or None, got {checkpoint_every!r}")
+        self.checkpoint_every = checkpoint_every
+        self._stepped = False
+
+    def on_optimizer_step(self) -> None:
+        self._stepped = True
+
+    def due(self, trainer: TrainerView, batch: int) -> bool:
+        """Whether batch ``batch`` (just finished) is followed by a write; call once per batch."""
+        stepped, self._stepped = self._stepped, False
+        every = self.checkpoint_every
+        return not (every is None or not stepped or trainer.stop_training or batch + 1 >= trainer.batches_per_epoch
+                    or trainer.global_step % every)
+
+
 class RunOutputs(Callback):
     """Write metrics, ``last.pt``, curves and summary into ``trainer.run_dir``.
 
@@ -24,10 +46,7 @@ class RunOutputs(Callback):
     """
 
     def __init__(self, checkpoint_every: int | None = 500) -> None:
-        if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
-            raise ValueError(f"checkpoint_every must be an int >= 1 or None, got {checkpoint_every!r}")
-        self.checkpoint_every = checkpoint_every
-        self._stepped = False
+        self.schedule = StepCheckpoints(checkpoint_every)
 
     @staticmethod
     def _run_dir(trainer: TrainerView) -> RunDir:
@@ -42,15 +61,11 @@ class RunOutputs(Callback):
         run_dir.create()
 
     def on_optimizer_step(self, trainer: TrainerView) -> None:
-        self._stepped = True
+        self.schedule.on_optimizer_step()
 
     def on_batch_end(self, trainer: TrainerView, batch: int, loss: Tensor) -> None:
-        stepped, self._stepped = self._stepped, False
-        every = self.checkpoint_every
-        if (every is None or not stepped or trainer.stop_training or batch + 1 >= trainer.batches_per_epoch
-                or trainer.global_step % every):
-            return
-        trainer.save_checkpoint(self._run_dir(trainer).last_checkpoint)
+        if self.schedule.due(trainer, batch):
+            trainer.save_checkpoint(self._run_dir(trainer).last_checkpoint)
 
     def on_epoch_end(self, trainer: TrainerView, epoch: int, logs: dict[str, float]) -> None:
         if trainer.failed:

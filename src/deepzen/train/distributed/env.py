@@ -24,6 +24,7 @@ class DistEnv:
     rank: int
     world_size: int
     local_rank: int
+    local_world_size: int = 1  # processes of this run on this machine
 
     @property
     def is_main(self) -> bool:
@@ -36,13 +37,16 @@ def from_environ(environ: dict[str, str] | None = None) -> DistEnv | None:
     if "WORLD_SIZE" not in env:
         return None
     try:
-        values = {name: int(env[name]) for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK") if name in env}
+        values = {name: int(env[name]) for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
+                  if name in env}
     except ValueError as err:
-        raise ValueError(f"launcher environment: {err} (RANK, WORLD_SIZE, LOCAL_RANK must be integers)") from None
+        raise ValueError(f"launcher environment: {err} (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE must be "
+                         "integers)") from None
     world, rank = values["WORLD_SIZE"], values.get("RANK", 0)
     if world < 1 or not 0 <= rank < world:
         raise ValueError(f"launcher environment: RANK={rank}, WORLD_SIZE={world}: need 0 <= RANK < WORLD_SIZE")
-    return DistEnv(rank, world, values.get("LOCAL_RANK", rank))
+    # without LOCAL_WORLD_SIZE (launchers other than torchrun), assume every rank is on this machine
+    return DistEnv(rank, world, values.get("LOCAL_RANK", rank), max(1, values.get("LOCAL_WORLD_SIZE", world)))
 
 
 def device_for(env: DistEnv, device: str = "auto") -> torch.device:
@@ -62,8 +66,16 @@ def start(env: DistEnv, device: torch.device) -> None:
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    dist.init_process_group(backend, rank=env.rank, world_size=env.world_size,
-                            timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
+    try:
+        dist.init_process_group(backend, rank=env.rank, world_size=env.world_size,
+                                timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
+    except dist.DistNetworkError as err:  # rank 0 hosts the store: its port is taken
+        if "EADDRINUSE" not in str(err):
+            raise
+        where = f"{os.environ.get('MASTER_ADDR', 'localhost')}:{os.environ.get('MASTER_PORT', '?')}"
+        raise ValueError(f"MASTER_PORT {os.environ.get('MASTER_PORT')!r}: the address {where} is already in use "
+                         "(another run?); choose a free port, or use torchrun --standalone / deepzen train "
+                         "--nproc N without MASTER_PORT, which pick one") from None
 
 
 def stop() -> None:

@@ -9,6 +9,10 @@ as in a single-process run (the choice of Hugging Face's ``total_train_batch_siz
 Loss weight. DDP averages the ranks' gradients; with ``n_r`` samples on rank r, scaling rank r's mean
 loss by ``w_r = N·n_r/n`` makes that average the gradient of the mean over the whole global batch,
 ``(1/N) Σ_r w_r·mean_r = (1/n) Σ_i loss_i``, also for a last batch that does not divide by N.
+
+Evaluation (:func:`evaluation_shard`): rank r takes the contiguous ``[r·S/N, (r+1)·S/N)`` of a split of
+``S`` samples, so the shards are disjoint and cover the split (no sample twice, none dropped; sizes
+differ by at most one, and some are empty when ``S < N``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, Iterator
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from deepzen.train.batches import BatchSource, _default_collate_for, _split
 
@@ -25,6 +29,13 @@ from deepzen.train.batches import BatchSource, _default_collate_for, _split
 def rank_slice(n: int, rank: int, world_size: int) -> tuple[int, int]:
     """``[lo, hi)``: rank's contiguous share of a global batch of ``n`` (sizes differ by at most one)."""
     return rank * n // world_size, (rank + 1) * n // world_size
+
+
+def evaluation_shard(source: BatchSource, rank: int, world_size: int) -> BatchSource:
+    """The rank's contiguous share of the split ``source`` (tensors sliced as views, datasets as a ``Subset``)."""
+    lo, hi = rank_slice(len(source), rank, world_size)
+    data = tuple(t[lo:hi] for t in source.tensors) if source.tensors is not None else Subset(source.data, range(lo, hi))
+    return BatchSource(data, source.collate_fn, source.num_workers, source.pin_memory)
 
 
 class ShardedSource(BatchSource):
@@ -61,4 +72,4 @@ class ShardedSource(BatchSource):
             yield _split(batch)
 
 
-__all__ = ["ShardedSource", "rank_slice"]
+__all__ = ["ShardedSource", "evaluation_shard", "rank_slice"]
