@@ -51,6 +51,12 @@ class Batch:
     def __len__(self) -> int:
         return len(self.params)
 
+    def with_buffers(self, keys: Iterable[str]) -> Batch:
+        """This batch with ``state`` holding the buffers ``keys`` of its states (for an algorithm
+        whose buffers are not its rule's: Muon's AdamW part, Schedule-Free)."""
+        self.state = {k: [s[k] for s in self.states] for k in keys}
+        return self
+
     def select(self, positions: Iterable[int]) -> Batch:
         """A batch of the entries at ``positions``."""
         pos = list(positions)

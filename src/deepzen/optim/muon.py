@@ -206,8 +206,7 @@ class Muon(Optimizer):
                       "weight_decay": group["weight_decay"], "decoupled": True}
         if adamw:                                                        # AdamW: Adam's own rule, over flat packs
             rest = batch if len(adamw) == len(batch) else batch.select(adamw)
-            rest.state = {k: [st[k] for st in rest.states] for k in ("exp_avg", "exp_avg_sq")}
-            run_rule(self, ADAM, adam_group, rest, compiled=False)
+            run_rule(self, ADAM, adam_group, rest.with_buffers(("exp_avg", "exp_avg_sq")), compiled=False)
 
     def _muon_step(self, group: dict[str, Any], p: Tensor, g: Tensor, buf: Tensor) -> None:
         mu, lr = group["momentum"], group["lr"]

@@ -12,6 +12,7 @@ from torch import Tensor
 from deepzen.optim import _checks as C
 from deepzen.optim import _inplace as O
 from deepzen.optim._base import Batch, Optimizer
+from deepzen.optim._decay import coupled
 
 #: the global estimate, kept (the same) in every parameter group so ``state_dict`` saves it
 GLOBAL_KEYS = ("d", "d_max", "d_numerator", "k")
@@ -154,12 +155,12 @@ class Prodigy(Optimizer):
 def _accumulate(group: dict[str, Any], batch: Batch, d: float, d0: float, dlr: float, beta1: float, beta2: float,
                 beta3: float, delta: float, total: float) -> tuple[float, float]:
     """The moments and s of one group's parameters; returns the running r_Δ and S with theirs added."""
-    wd, coupled = group["weight_decay"], not group["decouple"]
+    wd, is_coupled = group["weight_decay"], not group["decouple"]
     s_weight = (d / d0) * (d if group["safeguard_warmup"] else dlr)
     dots, norms = [], []
     for p, g, state in zip(batch.params, batch.grads, batch.states):
-        if wd and coupled:
-            g = O.fresh(g, "grad").add_(p, alpha=wd)                    # g + λθ
+        if wd and is_coupled:
+            g = coupled(g, p, wd)                                        # g + λθ
         moved = O.fresh(state["p0"]).sub_(p)                            # θ₀ − θ
         dots.append(torch.dot(g.reshape(-1), moved.reshape(-1)))        # ⟨g, θ₀ − θ⟩
         state["exp_avg"].mul_(beta1).add_(g, alpha=d * (1 - beta1))      # m ← β1 m + d(1 − β1) g

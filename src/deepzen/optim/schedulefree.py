@@ -114,15 +114,14 @@ class _ScheduleFree(Optimizer):
         bit): eagerly inside the math, slice by slice; compiled, over each pack after the kernel."""
         lrs, cs = self._advance(group, batch)
         beta2 = group["betas"][1] if self.adaptive else 0.0
-        beta = group["betas"][0] if self.adaptive else group["momentum"]
+        beta = _beta(group)
         compiled = bool(group["fused"])
         keys = ("z", "x", "exp_avg_sq") if self.adaptive else ("z", "x")
         by_weights: dict[tuple[float, float], list[int]] = {}
         for i, key in enumerate(zip(lrs, cs)):
             by_weights.setdefault(key, []).append(i)
         for (lr_t, c), positions in by_weights.items():
-            part = batch if len(positions) == len(batch) else batch.select(positions)
-            part.state = {k: [st[k] for st in part.states] for k in keys}
+            part = (batch if len(positions) == len(batch) else batch.select(positions)).with_buffers(keys)
             rule = Rule(("z", "x", "exp_avg_sq"), schedulefree_math, lambda group, t, lr_t=lr_t, c=c: (
                 lr_t, group["weight_decay"], c, beta2, 1 - beta2, (1 - beta2**t) ** -0.5 if self.adaptive else 1.0,
                 group.get("eps", 0.0), beta), after=_set_y_after if compiled else None)
@@ -131,7 +130,12 @@ class _ScheduleFree(Optimizer):
 
 def _set_y(group: Mapping[str, Any], y: Tensor, z: Tensor, x: Tensor) -> None:
     """y = z + β(x − z) with the group's β (see :func:`_write_y`)."""
-    _write_y(y, z, x, group["betas"][0] if "betas" in group else group["momentum"])
+    _write_y(y, z, x, _beta(group))
+
+
+def _beta(group: Mapping[str, Any]) -> float:
+    """β, the interpolation weight of x in y: AdamW's β1, SGD's momentum."""
+    return group["betas"][0] if "betas" in group else group["momentum"]
 
 
 def _write_y(y: Tensor, z: Tensor, x: Tensor, beta: float) -> None:
